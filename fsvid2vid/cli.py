@@ -1,0 +1,177 @@
+"""The ``fsvid2vid`` command line. Each subcommand parses its arguments and calls one library function.
+
+Errors in the user's input are reported as one line on stderr with exit status 2 (no traceback).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from fsvid2vid import __version__
+from fsvid2vid.errors import UserError
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse with one-line errors (the usage is one ``--help`` away)."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
+def _int(text: str) -> int:
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
+
+
+def _add_render_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--frames", type=_int, default=16, help="frames per clip (default 16)")
+    p.add_argument("--size", type=_int, default=128,
+                   help="frame height in pixels: a multiple of 8 in [64, 512]; the width follows the task's aspect "
+                        "ratio (dance 3:4, face 1:1, street 2:1) (default 128)")
+    p.add_argument("--overwrite", action="store_true", help="replace clips that already exist")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from fsvid2vid.data.synth import SPLITS, TASKS
+
+    parser = _Parser(
+        prog="fsvid2vid",
+        description="Few-shot video-to-video synthesis (Wang et al., NeurIPS 2019) in plain PyTorch.",
+    )
+    parser.add_argument("--version", action="version", version=f"fsvid2vid {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True, parser_class=_Parser)
+
+    data = commands.add_parser("data", help="make, inspect and preview datasets",
+                               description="Make, inspect and preview datasets in the clip-folder layout.")
+    data_commands = data.add_subparsers(dest="data_command", metavar="ACTION", required=True, parser_class=_Parser)
+
+    synth = data_commands.add_parser(
+        "synth", help="render a split of the procedural benchmark",
+        description="Render a split of the procedural few-shot video benchmark (dance, face or street) into clip "
+                    "folders. Subjects of the train and test splits never overlap; half of the test subjects wear "
+                    "appearance combinations that never occur in train.")
+    synth.add_argument("--task", required=True, choices=TASKS)
+    synth.add_argument("--split", default="train", choices=SPLITS, help="(default train)")
+    synth.add_argument("--subjects", type=_int, default=8, help="number of subjects (default 8)")
+    synth.add_argument("--clips-per-subject", type=_int, default=2, help="own clips per subject (default 2)")
+    synth.add_argument("--cross-identity", type=_int, default=0, metavar="N",
+                       help="also render each subject performing the first clip of the next N subjects (their "
+                            "body/face/layout shape and motion): the cross-identity ground truth (default 0)")
+    _add_render_args(synth)
+    synth.add_argument("--workers", type=_int, default=min(2, os.cpu_count() or 1),
+                       help="rendering processes (default: up to 2)")
+    synth.add_argument("--out", required=True, type=Path, help="dataset folder to write clip folders into")
+    synth.add_argument("--quiet", action="store_true", help="no progress bar")
+
+    render = data_commands.add_parser(
+        "render", help="render one clip: any subject performing any motion",
+        description="Render one clip: the appearance of --subject performing --motion with the shape of --shape. "
+                    "With --like CLIP, shape and motion are taken from an existing clip, so the result has that "
+                    "clip's semantic maps and the new subject's appearance (the cross-identity ground truth).")
+    render.add_argument("--task", choices=TASKS, help="required unless --like is given")
+    render.add_argument("--subject", required=True, type=_int, help="subject (appearance) seed")
+    render.add_argument("--motion", type=_int, help="motion seed")
+    render.add_argument("--shape", type=_int, help="shape seed (default: the subject's own)")
+    render.add_argument("--like", type=Path, metavar="CLIP", help="take task, shape, motion, size and length from "
+                        "this benchmark clip folder")
+    _add_render_args(render)
+    render.add_argument("--out", required=True, type=Path, help="clip folder to create")
+
+    sheet = data_commands.add_parser("sheet", help="contact sheet of a dataset folder",
+                                     description="Write a PNG contact sheet: one row per subject with a few frames, "
+                                                 "each shown as its semantic layers next to the RGB frame.")
+    sheet.add_argument("root", type=Path, metavar="DIR", help="dataset folder (or one clip folder)")
+    sheet.add_argument("--out", required=True, type=Path, help="PNG file to write")
+    sheet.add_argument("--subjects", type=_int, default=8, help="rows (default 8)")
+    sheet.add_argument("--frames", type=_int, default=4, help="frames per row (default 4)")
+
+    preview = data_commands.add_parser("preview", help="side-by-side mp4 of one clip",
+                                       description="Write an H.264 mp4 of a clip: semantic layers | RGB.")
+    preview.add_argument("clip", type=Path, metavar="CLIP", help="clip folder")
+    preview.add_argument("--out", required=True, type=Path, help="mp4 file to write")
+    return parser
+
+
+def _cmd_data_synth(args: argparse.Namespace) -> None:
+    from fsvid2vid.data.synth.export import plan_split, write_jobs
+
+    jobs = plan_split(args.task, args.split, args.subjects, args.clips_per_subject, args.frames, args.size,
+                      args.cross_identity)
+    write_jobs(jobs, args.out, workers=args.workers, overwrite=args.overwrite, progress=not args.quiet)
+    print(f"wrote {len(jobs)} {args.task} clips ({args.split}, {args.subjects} subjects) to {args.out}")
+
+
+def _cmd_data_render(args: argparse.Namespace) -> None:
+    from fsvid2vid.data.layout import ensure_writable_dir, read_meta
+    from fsvid2vid.data.synth.export import ClipJob, check_size, render_job
+
+    task, shape, motion, frames, size = args.task, args.shape, args.motion, args.frames, args.size
+    if args.like is not None:
+        like = read_meta(args.like)
+        if like.source != "synth" or not {"shape", "motion"} <= set(like.seeds):
+            raise UserError(f"{args.like}: is not a benchmark clip (no shape/motion seeds); --like needs one")
+        task, shape, motion, frames, size = like.task, like.seeds["shape"], like.seeds["motion"], like.n_frames, \
+            like.height
+    if task is None or motion is None:
+        raise UserError("give --task and --motion, or --like CLIP")
+    check_size(size)
+    if frames < 1:
+        raise UserError(f"--frames {frames} is invalid: need at least 1 frame")
+    out = Path(args.out)
+    ensure_writable_dir(out.parent if str(out.parent) else Path("."))
+    shape = args.subject if shape is None else shape
+    path = render_job(ClipJob(task, out.name, args.subject, shape, motion, frames, size), out.parent,
+                      overwrite=args.overwrite)
+    print(f"wrote {path}")
+
+
+def _cmd_data_sheet(args: argparse.Namespace) -> None:
+    from fsvid2vid.data.preview import contact_sheet
+    from fsvid2vid.media import write_png
+
+    write_png(args.out, contact_sheet(args.root, args.subjects, args.frames))
+    print(f"wrote {args.out}")
+
+
+def _cmd_data_preview(args: argparse.Namespace) -> None:
+    from fsvid2vid.data.layout import read_meta
+    from fsvid2vid.data.preview import side_by_side
+    from fsvid2vid.media import write_mp4
+
+    meta = read_meta(args.clip)
+    n = write_mp4(args.out, side_by_side(args.clip), meta.fps)
+    print(f"wrote {args.out} ({n} frames)")
+
+
+_COMMANDS = {
+    ("data", "synth"): _cmd_data_synth,
+    ("data", "render"): _cmd_data_render,
+    ("data", "sheet"): _cmd_data_sheet,
+    ("data", "preview"): _cmd_data_preview,
+}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; returns the exit status."""
+    args = build_parser().parse_args(argv)
+    command = _COMMANDS[(args.command, getattr(args, f"{args.command}_command"))]
+    try:
+        command(args)
+    except UserError as exc:
+        print(f"fsvid2vid: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("fsvid2vid: interrupted", file=sys.stderr)
+        return 130
+    return 0
+
+
+def main_entry() -> None:
+    """Console-script entry point."""
+    sys.exit(main())

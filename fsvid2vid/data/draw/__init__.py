@@ -1,0 +1,1 @@
+"""Drawing of semantic inputs from points: OpenPose-style skeletons, face sketches, label colourisation."""

@@ -1,0 +1,47 @@
+"""Conversions between stored frames (uint8 arrays) and network tensors.
+
+RGB frames become (3, H, W) float tensors in [-1, 1]. Semantic layers are stacked along channels in the order of the
+clip's ``layers``: ``color`` layers as 3 channels in [-1, 1], ``gray`` layers as 1 channel in [-1, 1], ``label``
+layers one-hot with ``num_classes`` channels in {0, 1}.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import torch
+
+from fsvid2vid.data.synth.common import SemanticLayer
+
+
+def semantic_channels(layers: Sequence[SemanticLayer]) -> int:
+    """Number of channels of the stacked semantic tensor."""
+    return sum(layer.channels for layer in layers)
+
+
+def rgb_to_tensor(rgb: np.ndarray) -> torch.Tensor:
+    """(H, W, 3) uint8 -> (3, H, W) float32 in [-1, 1]."""
+    return torch.from_numpy(np.ascontiguousarray(rgb)).permute(2, 0, 1).float().div_(127.5).sub_(1.0)
+
+
+def tensor_to_rgb(tensor: torch.Tensor) -> np.ndarray:
+    """(3, H, W) float in [-1, 1] -> (H, W, 3) uint8 (values outside the range are clipped; NaN becomes 0)."""
+    x = torch.nan_to_num(tensor.detach().float().cpu(), nan=-1.0)
+    x = ((x.clamp(-1, 1) + 1) * 127.5).round().to(torch.uint8)
+    return x.permute(1, 2, 0).numpy()
+
+
+def semantic_to_tensor(arrays: dict[str, np.ndarray], layers: Sequence[SemanticLayer]) -> torch.Tensor:
+    """Stack one frame's semantic layers into a (C, H, W) float32 tensor (see the module docstring)."""
+    parts = []
+    for layer in layers:
+        a = arrays[layer.name]
+        if layer.kind == "color":
+            parts.append(rgb_to_tensor(a))
+        elif layer.kind == "gray":
+            parts.append(torch.from_numpy(np.ascontiguousarray(a)).float().div_(127.5).sub_(1.0)[None])
+        else:
+            labels = torch.from_numpy(np.ascontiguousarray(a)).long()
+            parts.append(torch.nn.functional.one_hot(labels, layer.num_classes).permute(2, 0, 1).float())
+    return torch.cat(parts, dim=0)

@@ -1,0 +1,77 @@
+"""Pictures of a dataset for people to look at: a contact sheet of subjects, and side-by-side clip frames."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from fsvid2vid.data.draw.labels import colorize_labels
+from fsvid2vid.data.layout import RGB_DIR, ClipMeta, find_clips, frame_name, read_image, read_meta
+from fsvid2vid.data.synth.common import SemanticLayer
+from fsvid2vid.errors import UserError
+
+_LABEL_W = 120
+
+
+def layer_preview(layer: SemanticLayer, array: np.ndarray) -> np.ndarray:
+    """An (H, W, 3) uint8 RGB picture of one semantic layer."""
+    if layer.kind == "label":
+        return colorize_labels(array, layer.num_classes)
+    if layer.kind == "gray":
+        return np.repeat(array[..., None], 3, axis=2)
+    return array
+
+
+def frame_panels(clip_dir: Path, meta: ClipMeta, index: int) -> list[np.ndarray]:
+    """[semantic layer previews ..., RGB] of frame ``index`` of a clip, each (H, W, 3) uint8."""
+    size = (meta.height, meta.width)
+    panels = []
+    for layer in meta.layers:
+        array = read_image(clip_dir / layer.name / frame_name(index), 3 if layer.kind == "color" else 1, size)
+        panels.append(layer_preview(layer, array))
+    panels.append(read_image(clip_dir / RGB_DIR / frame_name(index), 3, size))
+    return panels
+
+
+def side_by_side(clip_dir: Path) -> Iterator[np.ndarray]:
+    """Frames of a clip as [semantic layers | RGB] strips, for a preview video."""
+    clip_dir = Path(clip_dir)
+    meta = read_meta(clip_dir)
+    for index in range(meta.n_frames):
+        yield np.concatenate(frame_panels(clip_dir, meta, index), axis=1)
+
+
+def _caption(text: str, height: int) -> np.ndarray:
+    panel = np.full((height, _LABEL_W, 3), 255, np.uint8)
+    for i, line in enumerate(text.split("\n")):
+        cv2.putText(panel, line, (4, 16 + 16 * i), cv2.FONT_HERSHEY_SIMPLEX, 0.4, (0, 0, 0), 1, cv2.LINE_AA)
+    return panel
+
+
+def contact_sheet(root: Path, subjects: int = 8, frames: int = 4) -> np.ndarray:
+    """One row per subject (its first clip): ``frames`` evenly spaced frames, each as [semantic layers | RGB].
+
+    Returns an (H, W, 3) uint8 RGB image.
+    """
+    if subjects < 1 or frames < 1:
+        raise UserError(f"a contact sheet needs at least 1 subject and 1 frame (got {subjects} and {frames})")
+    clip_dirs = find_clips(root)
+    first_clip: dict[str, Path] = {}
+    for d in clip_dirs:
+        first_clip.setdefault(read_meta(d).subject, d)
+    rows = []
+    for subject, d in list(first_clip.items())[:subjects]:
+        meta = read_meta(d)
+        picks = np.linspace(0, meta.n_frames - 1, min(frames, meta.n_frames)).round().astype(int)
+        cells = [np.concatenate(frame_panels(d, meta, int(i)), axis=1) for i in picks]
+        gap = np.full((meta.height, 4, 3), 255, np.uint8)
+        row = [_caption(f"{subject}\n{meta.split}\n{d.name}", meta.height)]
+        for cell in cells:
+            row += [cell, gap]
+        rows.append(np.concatenate(row, axis=1))
+    width = max(r.shape[1] for r in rows)
+    rows = [np.pad(r, ((0, 4), (0, width - r.shape[1]), (0, 0)), constant_values=255) for r in rows]
+    return np.concatenate(rows, axis=0)

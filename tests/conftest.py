@@ -1,0 +1,44 @@
+"""Shared fixtures: small benchmark datasets rendered once per session, and a CLI runner."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from fsvid2vid.data.synth.export import plan_split, write_jobs
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED = ROOT.parent / "shared"
+
+
+def run_cli(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
+    """Run ``python -m fsvid2vid ARGS`` and capture its output."""
+    return subprocess.run([sys.executable, "-m", "fsvid2vid", *map(str, args)], capture_output=True, text=True,
+                          cwd=cwd or ROOT, timeout=300)
+
+
+@pytest.fixture(scope="session")
+def dance_dir(tmp_path_factory) -> Path:
+    """3 train dance subjects x 2 clips x 12 frames at 64 px, plus one cross-identity clip each."""
+    out = tmp_path_factory.mktemp("dance")
+    write_jobs(plan_split("dance", "train", 3, 2, 12, 64, cross_identity=1), out, progress=False)
+    return out
+
+
+@pytest.fixture(scope="session")
+def street_dir(tmp_path_factory) -> Path:
+    """2 train street cities x 1 clip x 6 frames at 64 px."""
+    out = tmp_path_factory.mktemp("street")
+    write_jobs(plan_split("street", "train", 2, 1, 6, 64), out, progress=False)
+    return out
+
+
+def shared_or_skip(relative: str) -> Path:
+    """A file under ../shared, or skip the test with a message saying why."""
+    path = SHARED / relative
+    if not path.exists():
+        pytest.skip(f"{path} is absent: this test needs the project's shared data folder next to the repository")
+    return path

@@ -1,0 +1,90 @@
+"""The dance task: keypoints, the skeleton drawing, and the body-part map agree with each other."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from fsvid2vid.data.draw.pose import COCO18_COLORS, COCO18_LIMBS, draw_openpose, flip_keypoints
+from fsvid2vid.data.synth import render_clip
+from fsvid2vid.data.synth.dance import PART_FLIP, PART_NAMES
+
+
+@pytest.fixture(scope="module")
+def clips():
+    return [list(render_clip("dance", s, s * 100 + 7, 40, 128).frames) for s in (0, 5, 9, 1_000_002)]
+
+
+def test_keypoints_inside_the_frame(clips):
+    for frames in clips:
+        for f in frames:
+            h, w = f.rgb.shape[:2]
+            assert f.points.shape == (18, 3)
+            assert (f.points[:, 0] >= 0).all() and (f.points[:, 0] < w).all()
+            assert (f.points[:, 1] >= 0).all() and (f.points[:, 1] < h).all()
+            assert f.points[1:14, 2].min() == 1.0, "body joints are always visible"
+
+
+def test_skeleton_image_is_drawn_at_the_keypoints(clips):
+    for frames in clips:
+        for f in frames[::5]:
+            pose = f.layers["pose"]
+            lit = pose.max(axis=2) > 0
+            for x, y, c in f.points:
+                if c > 0:  # a visible keypoint lies on a lit pixel of the skeleton image
+                    assert lit[int(round(y)), int(round(x))]
+            # and every lit pixel lies near a limb or joint
+            ys, xs = np.nonzero(lit)
+            pts = np.stack([xs, ys], 1).astype(float)
+            vis = f.points[:, 2] > 0
+            dist = np.full(len(pts), np.inf)
+            segments = [(a, b) for a, b in COCO18_LIMBS if vis[a] and vis[b]] + [(i, i) for i in np.flatnonzero(vis)]
+            for a, b in segments:
+                dist = np.minimum(dist, _segment_distance(pts, f.points[a, :2], f.points[b, :2]))
+            assert dist.max() <= 4.0  # half the 2-px line or the 3-px joint disc, plus anti-aliasing
+
+
+def test_part_map_covers_the_skeleton_and_the_body_shows_in_rgb(clips):
+    for frames in clips:
+        f = frames[0]
+        parts = f.layers["parts"]
+        assert set(np.unique(parts)) <= set(range(len(PART_NAMES)))
+        for i in (1, 8, 11):  # neck, right hip, left hip lie on the torso or legs
+            x, y = f.points[i, :2].round().astype(int)
+            assert parts[y, x] != 0
+        assert (parts == 1).any() and (parts == 2).any()
+
+
+def test_hidden_face_points_are_not_drawn():
+    kp = np.array([[10 + 3 * i, 10 + 2 * i, 1.0] for i in range(18)], np.float32)
+    kp[0, 2] = 0  # nose missing: the neck-nose, nose-eye limbs disappear
+    img = draw_openpose(kp, 64, 64)
+    nose_color = np.array(COCO18_COLORS[0])
+    assert not (np.abs(img.astype(int) - nose_color).sum(axis=2) == 0).any()
+    full = draw_openpose(np.where(np.arange(18)[:, None] == 0, [10, 10, 1.0], kp), 64, 64)
+    assert (full != img).any()
+
+
+def test_flip_swaps_left_and_right():
+    kp = np.random.default_rng(0).uniform(0, 60, (18, 3)).astype(np.float32)
+    kp[:, 2] = 1
+    twice = flip_keypoints(flip_keypoints(kp, 64), 64)
+    np.testing.assert_allclose(twice, kp, atol=1e-4)
+    names = list(PART_NAMES)
+    for i, j in enumerate(PART_FLIP):
+        assert names[j] == names[i].replace("left", "#").replace("right", "left").replace("#", "right")
+
+
+def test_cross_identity_dancer_keeps_the_appearance_of_its_examples():
+    own = next(render_clip("dance", 1_000_000, 100_000_000, 1, 128).frames)
+    cross = next(render_clip("dance", 1_000_000, 300, 1, 128, shape_seed=3).frames)
+    other = next(render_clip("dance", 3, 300, 1, 128).frames)
+    # Same background as the subject's own clip (the room is part of the appearance), different from subject 3.
+    assert np.abs(own.rgb[:8].astype(int) - cross.rgb[:8].astype(int)).mean() < 1
+    assert np.abs(other.rgb[:8].astype(int) - cross.rgb[:8].astype(int)).mean() > 5
+
+
+def _segment_distance(p: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    ab = b - a
+    t = np.clip(((p - a) @ ab) / max(float(ab @ ab), 1e-9), 0, 1)
+    return np.linalg.norm(p - (a + t[:, None] * ab), axis=1)

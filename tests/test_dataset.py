@@ -1,0 +1,147 @@
+"""The clip-folder layout and the few-shot dataset over it."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+import torch
+from torch.utils.data import DataLoader
+
+from fsvid2vid.data.dataset import AugmentConfig, FewShotBatchSampler, FewShotVideoDataset, SampleKey
+from fsvid2vid.data.layout import ClipMeta, ClipWriter, find_clips, read_meta
+from fsvid2vid.data.synth.common import SemanticLayer
+from fsvid2vid.errors import UserError
+
+
+def test_layout_on_disk(dance_dir):
+    clips = find_clips(dance_dir)
+    assert len(clips) == 3 * 2 + 3
+    index = json.loads((dance_dir / "dataset.json").read_text())
+    assert index["task"] == "dance" and sorted(index["clips"]) == sorted(c.name for c in clips)
+    meta = read_meta(clips[0])
+    assert (meta.task, meta.height, meta.width, meta.n_frames) == ("dance", 64, 48, 12)
+    assert {"subject", "shape", "motion"} <= set(meta.seeds)
+    for sub in ("rgb", "pose", "parts"):
+        assert len(list((clips[0] / sub).glob("*.png"))) == 12
+    points = json.loads((clips[0] / "keypoints.json").read_text())
+    assert points["format"] == "coco18" and np.asarray(points["frames"]).shape == (12, 18, 3)
+
+
+def test_cross_identity_clip_shares_semantics_with_the_source_clip(dance_dir):
+    clips = {c.name: c for c in find_clips(dance_dir)}
+    cross = next(n for n in clips if "_x" in n)
+    source = "s" + cross.split("_x")[1]  # "s0000000_x0000001_c00" performs "s0000001_c00"
+    for name in ("000000.png", "000011.png"):
+        assert (clips[cross] / "pose" / name).read_bytes() == (clips[source] / "pose" / name).read_bytes()
+        assert (clips[cross] / "parts" / name).read_bytes() == (clips[source] / "parts" / name).read_bytes()
+        assert (clips[cross] / "rgb" / name).read_bytes() != (clips[source] / "rgb" / name).read_bytes()
+    assert read_meta(clips[cross]).subject != read_meta(clips[source]).subject
+
+
+def test_item_shapes_and_ranges(dance_dir):
+    ds = FewShotVideoDataset(dance_dir, T=4, K=3)
+    item = ds[0]
+    assert ds.semantic_channels == 18
+    assert item["semantic"].shape == (4, 18, 64, 48)
+    assert item["rgb"].shape == (4, 3, 64, 48)
+    assert item["example_semantic"].shape == (3, 18, 64, 48)
+    assert item["example_rgb"].shape == (3, 3, 64, 48)
+    assert item["rgb"].min() >= -1 and item["rgb"].max() <= 1
+    one_hot = item["semantic"][:, 3:]
+    assert torch.all(one_hot.sum(dim=1) == 1), "the body-part channels are one-hot"
+
+
+def test_examples_come_from_the_same_subject_outside_the_target_window(dance_dir):
+    ds = FewShotVideoDataset(dance_dir, max_stride=3)
+    for seed in range(30):
+        key = SampleKey(seed % len(ds), T=1 + seed % 6, K=1 + seed % 4, seed=seed)
+        item = ds[key]
+        frames = item["frame_index"].tolist()
+        assert len(frames) == key.T and len(set(np.diff(frames))) <= 1  # one stride
+        for clip, frame in item["example_index"].tolist():
+            assert ds.metas[clip].subject == ds.metas[key.index].subject
+            if clip == key.index:
+                assert not frames[0] <= frame <= frames[-1]
+
+
+def test_items_are_a_pure_function_of_their_key(dance_dir):
+    ds = FewShotVideoDataset(dance_dir, augment=AugmentConfig())
+    key = SampleKey(2, 3, 2, 1234)
+    a, b = ds[key], ds[key]
+    for name in a:
+        assert torch.equal(a[name], b[name])
+    others = [ds[SampleKey(2, 3, 2, s)] for s in range(5)]
+    assert any(not torch.equal(o["rgb"], a["rgb"]) for o in others), "the seed changes window and augmentation"
+
+
+def test_flip_swaps_body_part_labels_and_redraws_the_skeleton(dance_dir):
+    plain = FewShotVideoDataset(dance_dir, augment=None)
+    flipped = FewShotVideoDataset(dance_dir, augment=AugmentConfig(flip=True, max_zoom=1.0, color=0.0))
+    for seed in range(20):
+        key = SampleKey(0, 1, 1, seed)
+        f = flipped[key]
+        p = plain[key]
+        if torch.equal(f["rgb"], p["rgb"]):
+            continue  # this seed did not flip
+        assert torch.equal(f["rgb"], p["rgb"].flip(-1))
+        parts_f, parts_p = f["semantic"][0, 3:].argmax(0), p["semantic"][0, 3:].argmax(0).flip(-1)
+        right_arm, left_arm = 3, 6
+        assert torch.equal(parts_f == left_arm, parts_p == right_arm)
+        return
+    pytest.fail("no flipped item among 20 seeds")
+
+
+def test_too_long_window_is_a_clear_error(dance_dir):
+    ds = FewShotVideoDataset(dance_dir)
+    with pytest.raises(UserError, match="fewer than T=13"):
+        ds[SampleKey(0, 13, 1, 0)]
+    with pytest.raises(UserError, match="K=0"):
+        ds[SampleKey(0, 1, 0, 0)]
+
+
+def test_batch_sampler_varies_k_per_batch_and_splits_ranks(dance_dir):
+    ds = FewShotVideoDataset(dance_dir)
+    sampler = FewShotBatchSampler(len(ds), batch_size=2, T=3, K_max=4, seed=1)
+    batches = list(sampler)
+    assert len(batches) == len(sampler) == len(ds) // 2
+    assert all(len({k.K for k in b}) == 1 and 1 <= b[0].K <= 4 and b[0].T == 3 for b in batches)
+    assert len({b[0].K for s in range(5) for b in (sampler.set_epoch(s) or list(sampler))}) > 1
+    ranks = [list(FewShotBatchSampler(len(ds), 2, seed=1, rank=r, world_size=2)) for r in range(2)]
+    seen = [k.index for r in ranks for b in r for k in b]
+    assert len(seen) == len(set(seen))
+    loader = DataLoader(ds, batch_sampler=sampler)
+    batch = next(iter(loader))
+    assert batch["rgb"].shape[:2] == (2, 3) and batch["example_rgb"].shape[0] == 2
+
+
+def test_corrupt_and_mismatched_frames_are_named(dance_dir, tmp_path):
+    import shutil
+
+    clip = tmp_path / "clip"
+    shutil.copytree(find_clips(dance_dir)[0], clip)
+    ds = FewShotVideoDataset(clip)
+    (clip / "rgb" / "000000.png").write_bytes(b"not a png")
+    with pytest.raises(UserError, match=r"rgb/000000.png: not a readable image"):
+        ds._load(0, 0, None)
+    import cv2
+
+    cv2.imwrite(str(clip / "rgb" / "000001.png"), np.zeros((32, 32, 3), np.uint8))
+    with pytest.raises(UserError, match=r"000001.png: is 32x32, expected 48x64"):
+        ds._load(0, 1, None)
+    cv2.imwrite(str(clip / "parts" / "000002.png"), np.zeros((64, 48, 3), np.uint8))
+    with pytest.raises(UserError, match=r"parts/000002.png: has 3 channel\(s\), expected 1"):
+        ds._load(0, 2, None)
+    (clip / "meta.json").write_text("{")
+    with pytest.raises(UserError, match="meta.json: unreadable"):
+        FewShotVideoDataset(clip)
+
+
+def test_interrupted_clip_leaves_nothing_behind(tmp_path):
+    meta = ClipMeta("face", "train", "x", 8, 8, 15, 0, (SemanticLayer("sketch", "gray"),))
+    with pytest.raises(RuntimeError):
+        with ClipWriter(tmp_path, "clip", meta) as writer:
+            writer.add(np.zeros((8, 8, 3), np.uint8), {"sketch": np.zeros((8, 8), np.uint8)})
+            raise RuntimeError("killed")
+    assert list(tmp_path.iterdir()) == []
