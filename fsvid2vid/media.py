@@ -20,6 +20,9 @@ def _temporary_sibling(path: Path) -> Path:
         raise UserError(f"{path}: its folder {path.parent} does not exist; create it or choose another output path")
     fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=path.suffix, dir=path.parent)
     os.close(fd)
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(tmp, 0o666 & ~umask)  # mkstemp creates 0600; give the final file the usual permissions
     return Path(tmp)
 
 

@@ -87,7 +87,8 @@ class TaskRenderer(Protocol):
 
     def sample_motion(self, rng: np.random.Generator) -> Any: ...
 
-    def render(self, appearance: Any, shape: Any, motion: Any, n_frames: int, height: int, width: int) -> Iterator[Frame]:
+    def render(self, appearance: Any, shape: Any, motion: Any, n_frames: int, height: int,
+               width: int) -> Iterator[Frame]:
         """Yield ``n_frames`` frames; frame t shows time t / fps and does not depend on ``n_frames``."""
         ...
 

@@ -534,8 +534,9 @@ class DanceRenderer:
         center, axes, _ = head.ellipse
         facing, side = joints["_facing"][0], joints["_facing"][1]
         r = axes[1]
-        if facing > -0.2:
-            self._hair(rgb, a, head, facing, joints, ss, behind=False, color=hair)
+        if facing < 0 and a.hair_style != "bald":  # seen from behind: the hair covers the back of the head
+            fill_ellipse(rgb, (center[0], center[1] - axes[1] * 0.05), (axes[0] * 1.05, axes[1] * 1.02), 0.0, hair)
+        self._hair(rgb, a, head, facing, joints, ss, behind=False, color=hair)
         for name in ("right_eye", "left_eye"):
             normal = dict(zip(("nose", "right_eye", "left_eye", "right_ear", "left_ear"),
                               joints["_visible_normals"]))[name]
@@ -563,8 +564,6 @@ class DanceRenderer:
             elif style == "ponytail":
                 tail = np.array([cx - side * rx * 1.1, cy + ry * 0.2])
                 fill_ellipse(rgb, tail, (rx * 0.45, ry * 1.0), 15.0 * side, shade(color, 0.85))
-            if facing < 0:  # seen from behind: hair covers the head
-                fill_ellipse(rgb, (cx, cy - ry * 0.05), (rx * 1.05, ry * 1.05), 0.0, color)
             return
         # In front: a cap of hair on top of the head, shifted with the turn; a bun or curls on top.
         shift = -side * rx * 0.15
