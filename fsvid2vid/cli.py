@@ -91,6 +91,20 @@ def build_parser() -> argparse.ArgumentParser:
     sheet.add_argument("--subjects", type=_int, default=8, help="rows (default 8)")
     sheet.add_argument("--frames", type=_int, default=4, help="frames per row (default 4)")
 
+    train = commands.add_parser(
+        "train", help="train a model on a dataset folder",
+        description="Train few-shot vid2vid (or a baseline) on a dataset folder. Under torchrun "
+                    "(torchrun --nproc_per_node=N -m fsvid2vid train ...) it runs DistributedDataParallel: NCCL on "
+                    "GPUs, gloo on CPUs. Ctrl-C or SIGTERM saves a checkpoint after the current step.")
+    train.add_argument("--config", required=True, type=Path, help="YAML config, e.g. configs/dance-64.yaml")
+    train.add_argument("--data", type=Path, help="dataset folder (overrides data.root)")
+    train.add_argument("--out", type=Path, help="run folder for checkpoints, TensorBoard logs and the resolved "
+                       "config (default runs/<config name>)")
+    train.add_argument("--resume", action="store_true", help="continue the run in --out from its latest checkpoint")
+    train.add_argument("--steps", type=_int, help="total steps (overrides schedule.steps)")
+    train.add_argument("--device", help="cpu, cuda, cuda:1 or auto (overrides run.device)")
+    train.add_argument("--quiet", action="store_true", help="no progress bar")
+
     preview = data_commands.add_parser("preview", help="side-by-side mp4 of one clip",
                                        description="Write an H.264 mp4 of a clip: semantic layers | RGB.")
     preview.add_argument("clip", type=Path, metavar="CLIP", help="clip folder")
@@ -149,27 +163,52 @@ def _cmd_data_preview(args: argparse.Namespace) -> None:
     print(f"wrote {args.out} ({n} frames)")
 
 
+def _cmd_train(args: argparse.Namespace) -> int:
+    from fsvid2vid.train.config import load_config
+    from fsvid2vid.train.trainer import train
+
+    overrides: dict = {}
+    if args.data is not None:
+        overrides.setdefault("data", {})["root"] = str(args.data)
+    if args.steps is not None:
+        overrides.setdefault("schedule", {})["steps"] = args.steps
+    if args.device is not None:
+        overrides.setdefault("run", {})["device"] = args.device
+    cfg = load_config(args.config, overrides)
+    out = args.out or Path("runs") / args.config.stem
+    summary = train(cfg, out, resume=args.resume, progress=not args.quiet)
+    if int(os.environ.get("RANK", 0)) == 0:
+        state = "interrupted" if summary["interrupted"] else "finished"
+        print(f"{state} at step {summary['step']} ({summary['steps_run']} steps, median "
+              f"{summary['median_step_seconds']:.2f} s/step); checkpoint: {summary['checkpoint']}")
+    return 130 if summary["interrupted"] else 0
+
+
 _COMMANDS = {
     ("data", "synth"): _cmd_data_synth,
     ("data", "render"): _cmd_data_render,
     ("data", "sheet"): _cmd_data_sheet,
     ("data", "preview"): _cmd_data_preview,
+    ("train", None): _cmd_train,
 }
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit status."""
+    # OpenMP threads that spin while waiting make torch 10-60x slower when another process holds a core (measured
+    # on 2 cores: docs/training.md); passive waiting costs little when the machine is idle. Set before torch loads.
+    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
     args = build_parser().parse_args(argv)
-    command = _COMMANDS[(args.command, getattr(args, f"{args.command}_command"))]
+    command = _COMMANDS[(args.command, getattr(args, f"{args.command}_command", None))]
     try:
-        command(args)
+        status = command(args)
     except UserError as exc:
         print(f"fsvid2vid: error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("fsvid2vid: interrupted", file=sys.stderr)
         return 130
-    return 0
+    return status or 0
 
 
 def main_entry() -> None:

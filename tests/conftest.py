@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import os
+
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # before torch loads: see fsvid2vid.cli.main
+
 import subprocess
 import sys
 from pathlib import Path
@@ -33,6 +37,14 @@ def street_dir(tmp_path_factory) -> Path:
     """2 train street cities x 1 clip x 6 frames at 64 px."""
     out = tmp_path_factory.mktemp("street")
     write_jobs(plan_split("street", "train", 2, 1, 6, 64), out, progress=False)
+    return out
+
+
+@pytest.fixture(scope="session")
+def face_dir(tmp_path_factory) -> Path:
+    """2 train face subjects x 2 clips x 6 frames at 64 px."""
+    out = tmp_path_factory.mktemp("face")
+    write_jobs(plan_split("face", "train", 2, 2, 6, 64), out, progress=False)
     return out
 
 

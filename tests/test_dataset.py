@@ -101,19 +101,24 @@ def test_too_long_window_is_a_clear_error(dance_dir):
         ds[SampleKey(0, 1, 0, 0)]
 
 
-def test_batch_sampler_varies_k_per_batch_and_splits_ranks(dance_dir):
+def test_batch_sampler_varies_k_per_batch_follows_the_t_schedule_and_splits_ranks(dance_dir):
     ds = FewShotVideoDataset(dance_dir)
-    sampler = FewShotBatchSampler(len(ds), batch_size=2, T=3, K_max=4, seed=1)
+    sampler = FewShotBatchSampler(len(ds), batch_size=2, T=lambda step: 1 if step < 3 else 4, K_max=4, seed=1,
+                                  num_steps=8)
     batches = list(sampler)
-    assert len(batches) == len(sampler) == len(ds) // 2
-    assert all(len({k.K for k in b}) == 1 and 1 <= b[0].K <= 4 and b[0].T == 3 for b in batches)
-    assert len({b[0].K for s in range(5) for b in (sampler.set_epoch(s) or list(sampler))}) > 1
-    ranks = [list(FewShotBatchSampler(len(ds), 2, seed=1, rank=r, world_size=2)) for r in range(2)]
-    seen = [k.index for r in ranks for b in r for k in b]
-    assert len(seen) == len(set(seen))
+    assert len(batches) == len(sampler) == 8
+    assert all(len({k.K for k in b}) == 1 and 1 <= b[0].K <= 4 for b in batches)
+    assert len({b[0].K for b in batches}) > 1
+    assert [b[0].T for b in batches] == [1, 1, 1, 4, 4, 4, 4, 4]
+    assert all(len({k.index for k in b}) == 2 for b in batches), "no clip twice in one batch"
+    resumed = list(FewShotBatchSampler(len(ds), 2, T=lambda step: 1 if step < 3 else 4, K_max=4, seed=1,
+                                       num_steps=8, start_step=5))
+    assert resumed == batches[5:]
+    ranks = [FewShotBatchSampler(len(ds), 2, seed=1, num_steps=3, rank=r, world_size=2).batch(2) for r in range(2)]
+    assert not {k.index for k in ranks[0]} & {k.index for k in ranks[1]}
     loader = DataLoader(ds, batch_sampler=sampler)
     batch = next(iter(loader))
-    assert batch["rgb"].shape[:2] == (2, 3) and batch["example_rgb"].shape[0] == 2
+    assert batch["rgb"].shape[:2] == (2, 1) and batch["example_rgb"].shape[0] == 2
 
 
 def test_corrupt_and_mismatched_frames_are_named(dance_dir, tmp_path):
@@ -124,15 +129,15 @@ def test_corrupt_and_mismatched_frames_are_named(dance_dir, tmp_path):
     ds = FewShotVideoDataset(clip)
     (clip / "rgb" / "000000.png").write_bytes(b"not a png")
     with pytest.raises(UserError, match=r"rgb/000000.png: not a readable image"):
-        ds._load(0, 0, None)
+        ds.load_frame(0, 0, None)
     import cv2
 
     cv2.imwrite(str(clip / "rgb" / "000001.png"), np.zeros((32, 32, 3), np.uint8))
     with pytest.raises(UserError, match=r"000001.png: is 32x32, expected 48x64"):
-        ds._load(0, 1, None)
+        ds.load_frame(0, 1, None)
     cv2.imwrite(str(clip / "parts" / "000002.png"), np.zeros((64, 48, 3), np.uint8))
     with pytest.raises(UserError, match=r"parts/000002.png: has 3 channel\(s\), expected 1"):
-        ds._load(0, 2, None)
+        ds.load_frame(0, 2, None)
     (clip / "meta.json").write_text("{")
     with pytest.raises(UserError, match="meta.json: unreadable"):
         FewShotVideoDataset(clip)

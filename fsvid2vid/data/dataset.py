@@ -9,7 +9,7 @@ run that replays the same keys sees the same data (exact resume).
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -121,8 +121,8 @@ class FewShotVideoDataset(Dataset):
         targets = self._target_frames(index, key.T, rng)
         examples = self._example_frames(index, targets, key.K, rng)
         aug = self._draw_augmentation(rng)
-        t_rgb, t_sem = zip(*(self._load(index, f, aug) for f in targets))
-        e_rgb, e_sem = zip(*(self._load(c, f, aug) for c, f in examples))
+        t_rgb, t_sem = zip(*(self.load_frame(index, f, aug) for f in targets))
+        e_rgb, e_sem = zip(*(self.load_frame(c, f, aug) for c, f in examples))
         return {
             "semantic": torch.stack(t_sem),
             "rgb": torch.stack(t_rgb),
@@ -182,7 +182,9 @@ class FewShotVideoDataset(Dataset):
             self._points[index] = read_points(self.clip_dirs[index], self.metas[index])
         return self._points[index]
 
-    def _load(self, index: int, frame: int, aug: dict[str, float] | None) -> tuple[torch.Tensor, torch.Tensor]:
+    def load_frame(self, index: int, frame: int,
+                   aug: dict[str, float] | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+        """(RGB (3, H, W), semantic (C, H, W)) tensors of frame ``frame`` of clip ``index``, optionally augmented."""
         d, meta = self.clip_dirs[index], self.metas[index]
         size = (meta.height, meta.width)
         rgb = read_image(d / RGB_DIR / frame_name(frame), 3, size)
@@ -242,36 +244,37 @@ def _jitter_color(rgb: np.ndarray, aug: dict[str, float]) -> np.ndarray:
 
 
 class FewShotBatchSampler(Sampler[list[SampleKey]]):
-    """Batches of :class:`SampleKey` with one K per batch, drawn from 1..K_max, and the current ``T``.
+    """Batches of :class:`SampleKey`, one per training step, a pure function of (seed, step).
 
-    ``T`` and ``K_max`` are plain attributes: a trainer may change them between epochs (or steps, with
-    ``persistent_workers=False``). Under distributed training each rank takes every ``world_size``-th batch of the
-    same shuffled order. The order is a pure function of (seed, epoch).
+    Step ``s`` draws ``batch_size * world_size`` distinct clip indices (all of them when there are fewer clips, with
+    repeats), one K from 1..``K_max`` shared by the whole batch, T = ``T(s)`` (an int or a function of the step, for a
+    progressive schedule), and one item seed per sample; rank r takes its slice. Iteration covers steps
+    ``start_step`` .. ``num_steps - 1``, so a resumed run sees exactly the batches it would have seen.
     """
 
-    def __init__(self, n_items: int, batch_size: int, T: int = 1, K_max: int = 1, seed: int = 0,
-                 shuffle: bool = True, drop_last: bool = True, rank: int = 0, world_size: int = 1):
-        if n_items < 1 or batch_size < 1 or K_max < 1 or T < 1:
-            raise UserError(f"invalid sampler settings: items={n_items}, batch={batch_size}, T={T}, K_max={K_max}")
-        self.n_items, self.batch_size, self.T, self.K_max = n_items, batch_size, T, K_max
-        self.seed, self.shuffle, self.drop_last = seed, shuffle, drop_last
-        self.rank, self.world_size, self.epoch = rank, world_size, 0
-
-    def set_epoch(self, epoch: int) -> None:
-        self.epoch = epoch
-
-    def _num_batches(self) -> int:
-        full, rest = divmod(self.n_items, self.batch_size)
-        return full if self.drop_last or rest == 0 else full + 1
+    def __init__(self, n_items: int, batch_size: int, T: int | Callable[[int], int] = 1, K_max: int = 1,
+                 seed: int = 0, num_steps: int = 1, start_step: int = 0, rank: int = 0, world_size: int = 1):
+        if n_items < 1 or batch_size < 1 or K_max < 1 or num_steps < 0 or not 0 <= rank < world_size:
+            raise UserError(f"invalid sampler settings: items={n_items}, batch={batch_size}, K_max={K_max}, "
+                            f"steps={num_steps}, rank={rank}/{world_size}")
+        self.n_items, self.batch_size, self.K_max, self.seed = n_items, batch_size, K_max, seed
+        self.T = T if callable(T) else (lambda step, t=int(T): t)
+        self.num_steps, self.start_step, self.rank, self.world_size = num_steps, start_step, rank, world_size
 
     def __len__(self) -> int:
-        return len(range(self.rank, self._num_batches(), self.world_size))
+        return max(0, self.num_steps - self.start_step)
+
+    def batch(self, step: int) -> list[SampleKey]:
+        """The keys of this rank's batch at ``step``."""
+        rng = np.random.default_rng([self.seed, step])
+        total = self.batch_size * self.world_size
+        index = np.concatenate([rng.permutation(self.n_items) for _ in range(-(-total // self.n_items))])[:total]
+        k = int(rng.integers(1, self.K_max + 1))
+        seeds = rng.integers(0, 2**31, size=total)
+        t = int(self.T(step))
+        mine = slice(self.rank * self.batch_size, (self.rank + 1) * self.batch_size)
+        return [SampleKey(int(i), t, k, int(s)) for i, s in zip(index[mine], seeds[mine])]
 
     def __iter__(self) -> Iterator[list[SampleKey]]:
-        rng = np.random.default_rng([self.seed, self.epoch])
-        order = rng.permutation(self.n_items) if self.shuffle else np.arange(self.n_items)
-        ks = rng.integers(1, self.K_max + 1, size=max(self._num_batches(), 1))
-        seeds = rng.integers(0, 2**31, size=self.n_items)
-        for b in range(self.rank, self._num_batches(), self.world_size):
-            idx = order[b * self.batch_size:(b + 1) * self.batch_size]
-            yield [SampleKey(int(i), self.T, int(ks[b]), int(seeds[i])) for i in idx]
+        for step in range(self.start_step, self.num_steps):
+            yield self.batch(step)

@@ -45,3 +45,16 @@ def semantic_to_tensor(arrays: dict[str, np.ndarray], layers: Sequence[SemanticL
             labels = torch.from_numpy(np.ascontiguousarray(a)).long()
             parts.append(torch.nn.functional.one_hot(labels, layer.num_classes).permute(2, 0, 1).float())
     return torch.cat(parts, dim=0)
+
+
+def semantic_preview(tensor: torch.Tensor, layers: Sequence[SemanticLayer]) -> np.ndarray:
+    """(H, W, 3) uint8 picture of the first semantic layer of a stacked (C, H, W) tensor (for logs and sheets)."""
+    from fsvid2vid.data.draw.labels import colorize_labels
+
+    layer = layers[0]
+    x = tensor.detach().float().cpu()
+    if layer.kind == "color":
+        return tensor_to_rgb(x[:3])
+    if layer.kind == "gray":
+        return tensor_to_rgb(x[:1].expand(3, -1, -1))
+    return colorize_labels(x[: layer.num_classes].argmax(dim=0).numpy(), layer.num_classes)

@@ -1,0 +1,43 @@
+"""The networks of few-shot vid2vid: the generator F = (E, H, W, M) and the image and temporal discriminators.
+
+    cfg = model_preset("dance", "128")
+    G = FewShotGenerator(cfg.generator)
+    cache = G.encode_examples(example_rgb, example_semantic)     # (B, K, 3, H, W), (B, K, C_s, H, W)
+    out = G(semantic_t, prev_frames, prev_semantics, cache)      # FrameOutput; prev_* None on the first frame
+    D_I, D_V = ImageDiscriminator(cfg.discriminator), TemporalDiscriminator(cfg.discriminator)
+
+docs/model.md describes the architecture, the equations and where each lives.
+"""
+
+from fsvid2vid.models.config import (
+    CONDITIONINGS,
+    SIZES,
+    DiscriminatorConfig,
+    GeneratorConfig,
+    ModelConfig,
+    TaskSpec,
+    model_preset,
+    task_frame_size,
+    task_spec,
+)
+from fsvid2vid.models.discriminators import ImageDiscriminator, TemporalDiscriminator
+from fsvid2vid.models.generator import ExampleCache, FewShotGenerator, FrameOutput
+from fsvid2vid.models.layers import warp
+
+__all__ = [
+    "CONDITIONINGS",
+    "SIZES",
+    "DiscriminatorConfig",
+    "ExampleCache",
+    "FewShotGenerator",
+    "FrameOutput",
+    "GeneratorConfig",
+    "ImageDiscriminator",
+    "ModelConfig",
+    "TaskSpec",
+    "TemporalDiscriminator",
+    "model_preset",
+    "task_frame_size",
+    "task_spec",
+    "warp",
+]

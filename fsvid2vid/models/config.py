@@ -1,0 +1,229 @@
+"""Typed configuration of the networks: every default lives in the dataclass fields, presets only override.
+
+``model_preset(task, size)`` gives a :class:`ModelConfig` for one of the three tasks ("dance", "face", "street") at
+one of the sizes ``tiny`` (unit tests), ``64``, ``128``, ``256`` or ``paper`` (the paper's channel ladder 32 … 1024
+with 5 downsamplings). ``ModelConfig.to_dict`` / ``ModelConfig.from_dict`` round-trip through plain dicts, so YAML
+files can hold a preset's overrides.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from typing import Any
+
+from fsvid2vid.errors import UserError
+
+TASKS = ("dance", "face", "street")
+SIZES = ("tiny", "64", "128", "256", "paper")
+CONDITIONINGS = ("ours", "encoder", "concat_style", "adain")
+
+
+@dataclass
+class GeneratorConfig:
+    """The sequential generator F = (E, H, W, M) of one task."""
+
+    # --- inputs ---
+    semantic_nc: int = 18  # channels C_s of a semantic map s_t (dance 18, face 1, street 10: see task_spec)
+    conditioning: str = "ours"  # how the examples steer H: "ours" (generated SPADE weights, sec. 3) or a sec. 4
+    #                              baseline: "encoder", "concat_style", "adain"
+    # --- H: the SPADE image synthesis network (eq. 5, 8-10) ---
+    ngf: int = 32  # channels of H at full resolution; level i has ch[i] = min(max_channels, ngf * 2**i)
+    max_channels: int = 1024  # cap of the channel ladder (the paper's ladder: 32 ... 1024)
+    n_downsample: int = 5  # levels below full resolution; the main branch starts at 1 / 2**n_downsample
+    spectral_norm: bool = True  # spectral normalisation of the main branch's convolutions (as in SPADE)
+    modulation_hidden: int = 128  # channels of p_S^l (the shared layer theta_S, eq. 8) at levels with fixed weights
+    shared_kernel: int = 3  # kernel size of theta_S (odd)
+    gamma_beta_kernel: int = 1  # kernel size of theta_gamma and theta_beta (eq. 9; odd)
+    # --- E: network weight generation (eq. 7) ---
+    n_adaptive_layers: int = 4  # L: the L finest levels of H get generated modulation weights theta_H^l ("ours")
+    adaptive_hidden: int = 32  # channels of p_S^l at the L generated levels (each generated number costs fc_hidden
+    #                            parameters in E_P's output layer, so these stay narrow)
+    fc_hidden: int = 64  # width of the hidden layers of the E_P MLPs
+    n_fc_layers: int = 2  # hidden layers per E_P MLP (each Linear + LeakyReLU), then the output Linear
+    attention: bool = True  # E_A over all positions of all K examples, used for every K (docs/model.md);
+    #                         False: the K examples' features are averaged uniformly and theta_H is cached
+    attention_downsample: int = 2  # E_A works at 1 / 2**attention_downsample of the frame (memory O(K N^2))
+    attention_channels: int = 64  # C: channels of the keys a_k and the query a_t
+    style_dim: int = 64  # baselines only: length of the example style vector
+    # --- W, M: flow and occlusion mask (eq. 2-4), and the example warp (eq. 11) ---
+    n_prev_frames: int = 1  # tau: previous generated frames (and semantic maps) seen by W and M
+    warp_example: bool = True  # eq. 11: warp the most attended example to the frame and blend it with h_t
+    flow_ngf: int = 32  # channels of the flow network at full resolution
+    flow_max_channels: int = 256  # cap of the flow network's channel ladder
+    flow_n_downsample: int = 3  # stride-2 convolutions in the flow network's encoder
+    flow_n_res_blocks: int = 6  # residual blocks at the flow network's bottleneck
+    flow_scale: float = 20.0  # the flow head's output times this is the flow in pixels
+
+    def __post_init__(self) -> None:
+        if self.conditioning not in CONDITIONINGS:
+            raise UserError(f"unknown conditioning {self.conditioning!r}: choose one of {', '.join(CONDITIONINGS)}")
+        if not 1 <= self.n_adaptive_layers <= self.n_downsample:
+            raise UserError(f"n_adaptive_layers must lie in [1, n_downsample={self.n_downsample}], "
+                            f"got {self.n_adaptive_layers}")
+        if self.shared_kernel % 2 == 0 or self.gamma_beta_kernel % 2 == 0:
+            raise UserError("shared_kernel and gamma_beta_kernel must be odd")
+        if self.n_prev_frames < 1:
+            raise UserError(f"n_prev_frames (tau) must be >= 1, got {self.n_prev_frames}")
+
+    def channels(self, level: int) -> int:
+        """ch[level] = min(max_channels, ngf * 2**level): channels of H (and E_F) at a level."""
+        return min(self.max_channels, self.ngf * 2**level)
+
+    def modulation_channels(self, level: int) -> int:
+        """Channels of p_S at a level: narrow at the L generated levels, wider at the fixed ones."""
+        width = self.adaptive_hidden if level < self.n_adaptive_layers else self.modulation_hidden
+        return min(self.channels(level), width)
+
+
+@dataclass
+class DiscriminatorConfig:
+    """The conditional multi-scale image discriminator and the temporal discriminator."""
+
+    semantic_nc: int = 18  # channels C_s of a semantic map (must equal the generator's)
+    ndf: int = 32  # channels of the first convolution
+    max_channels: int = 512  # cap of the channel ladder
+    n_layers: int = 4  # stride-2 convolutions per patch discriminator (then one stride-1 and the logit conv)
+    num_scales: int = 2  # image scales (each a 2x average-pooled copy of the previous one)
+    spectral_norm: bool = True  # spectral normalisation of every convolution
+    instance_norm: bool = True  # instance norm after every convolution except the first and the logit conv
+    temporal_frames: int = 3  # T_D: consecutive frames stacked along channels
+    temporal_scales: int = 2  # temporal scales; scale s samples the frames with stride T_D**s
+    temporal_n_layers: int = 3  # stride-2 convolutions of each temporal patch discriminator
+    temporal_condition_channels: int = 0  # extra channels per frame stacked with it (e.g. 2 for a flow, C_s for
+    #                                       the semantic map); 0: frames only
+
+    def __post_init__(self) -> None:
+        if min(self.n_layers, self.num_scales, self.temporal_n_layers, self.temporal_scales) < 1:
+            raise UserError("n_layers, num_scales, temporal_n_layers and temporal_scales must be >= 1")
+        if self.temporal_frames < 2:
+            raise UserError(f"temporal_frames (T_D) must be >= 2, got {self.temporal_frames}")
+
+
+@dataclass
+class ModelConfig:
+    """Everything needed to build the networks of one task at one frame size."""
+
+    task: str = "dance"  # "dance", "face" or "street"
+    height: int = 128  # frame height in pixels
+    width: int = 96  # frame width in pixels
+    generator: GeneratorConfig = field(default_factory=GeneratorConfig)
+    discriminator: DiscriminatorConfig = field(default_factory=DiscriminatorConfig)
+
+    def __post_init__(self) -> None:
+        if self.task not in TASKS:
+            raise UserError(f"unknown task {self.task!r}: choose one of {', '.join(TASKS)}")
+        if self.generator.semantic_nc != self.discriminator.semantic_nc:
+            raise UserError(f"generator.semantic_nc ({self.generator.semantic_nc}) and discriminator.semantic_nc "
+                            f"({self.discriminator.semantic_nc}) differ")
+        if min(self.height, self.width) < 2:
+            raise UserError(f"frames must be at least 2x2 pixels, got {self.height}x{self.width}")
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain nested dict (JSON/YAML-ready)."""
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> ModelConfig:
+        """Inverse of :meth:`to_dict`; missing keys keep their defaults, unknown keys are an error."""
+        data = dict(data)
+        generator = _build(GeneratorConfig, data.pop("generator", {}), "generator")
+        discriminator = _build(DiscriminatorConfig, data.pop("discriminator", {}), "discriminator")
+        return _build(cls, data, "model", generator=generator, discriminator=discriminator)
+
+
+def _build(cls, values: dict[str, Any], where: str, **extra):
+    names = {f.name for f in dataclasses.fields(cls)}
+    unknown = sorted(set(values) - names)
+    if unknown:
+        raise UserError(f"unknown {where} config key(s) {', '.join(unknown)}: known are {', '.join(sorted(names))}")
+    return cls(**values, **extra)
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# Tasks and presets
+# ----------------------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TaskSpec:
+    """What the networks need to know about a task's data."""
+
+    semantic_nc: int  # channels of a semantic map
+    aspect: float  # frame width / height
+    warp_example: bool  # eq. 11 on by default (dance and face: the example and the frame share most of the scene)
+
+
+def task_spec(task: str) -> TaskSpec:
+    """Semantic channels (summed ``layer.channels`` of the task's renderer), aspect ratio and eq. 11 default."""
+    from fsvid2vid.data.synth import get_renderer
+
+    if task not in TASKS:
+        raise UserError(f"unknown task {task!r}: choose one of {', '.join(TASKS)}")
+    renderer = get_renderer(task)
+    return TaskSpec(semantic_nc=sum(layer.channels for layer in renderer.layers), aspect=float(renderer.aspect),
+                    warp_example=task != "street")
+
+
+def task_frame_size(task: str, height: int) -> tuple[int, int]:
+    """(height, width) of a task's frames: the benchmark's rule (width = height * aspect, a multiple of 8)."""
+    from fsvid2vid.data.synth import frame_size
+
+    return frame_size(task, height)
+
+
+# Per size: the frame height and the fields that differ from the dataclass defaults.
+_SIZE_PRESETS: dict[str, dict[str, Any]] = {
+    "tiny": {
+        "height": 64,
+        "generator": dict(ngf=8, max_channels=32, n_downsample=3, n_adaptive_layers=2, modulation_hidden=16,
+                          adaptive_hidden=8, fc_hidden=16, n_fc_layers=1, attention_channels=16, style_dim=16,
+                          flow_ngf=8, flow_max_channels=32, flow_n_downsample=2, flow_n_res_blocks=1,
+                          flow_scale=5.0),
+        "discriminator": dict(ndf=8, max_channels=32, n_layers=2, num_scales=1, temporal_n_layers=2),
+    },
+    "64": {
+        "height": 64,
+        "generator": dict(ngf=16, max_channels=128, n_downsample=3, n_adaptive_layers=2, modulation_hidden=64,
+                          adaptive_hidden=16, fc_hidden=32, attention_channels=32, style_dim=32,
+                          flow_ngf=16, flow_max_channels=64, flow_n_downsample=2, flow_n_res_blocks=2,
+                          flow_scale=5.0),
+        "discriminator": dict(ndf=16, max_channels=128, n_layers=3, num_scales=2, temporal_n_layers=2),
+    },
+    "128": {
+        "height": 128,
+        "generator": dict(ngf=32, max_channels=256, n_downsample=4, n_adaptive_layers=3, modulation_hidden=64,
+                          adaptive_hidden=24, fc_hidden=32, attention_downsample=3, attention_channels=32,
+                          style_dim=64, flow_ngf=16, flow_max_channels=128, flow_n_downsample=3, flow_n_res_blocks=1,
+                          flow_scale=10.0),
+        "discriminator": dict(ndf=32, max_channels=256, n_layers=3, num_scales=2, temporal_n_layers=3),
+    },
+    "256": {
+        "height": 256,
+        "generator": dict(ngf=32, max_channels=512, n_downsample=5, n_adaptive_layers=3, modulation_hidden=128,
+                          adaptive_hidden=32, fc_hidden=64, attention_downsample=3, attention_channels=64,
+                          flow_ngf=32, flow_max_channels=256, flow_n_downsample=3, flow_n_res_blocks=4),
+        "discriminator": dict(ndf=32, max_channels=512, n_layers=4, num_scales=2),
+    },
+    "paper": {
+        "height": 256,
+        "generator": {},  # the dataclass defaults are the paper's ladder: 32 ... 1024, 5 downsamplings, L = 4
+        "discriminator": {},  # ndf 32, 4 layers, 2 scales
+    },
+}
+
+
+def model_preset(task: str, size: str | int) -> ModelConfig:
+    """The :class:`ModelConfig` of ``task`` at ``size`` ("tiny", "64", "128", "256", "paper"; ints allowed)."""
+    size = str(size)
+    if size not in _SIZE_PRESETS:
+        raise UserError(f"unknown model size {size!r}: choose one of {', '.join(SIZES)}")
+    spec = task_spec(task)
+    preset = _SIZE_PRESETS[size]
+    height, width = task_frame_size(task, preset["height"])
+    per_task = dict(semantic_nc=spec.semantic_nc)
+    return ModelConfig(
+        task=task, height=height, width=width,
+        generator=GeneratorConfig(**{**preset["generator"], **per_task, "warp_example": spec.warp_example}),
+        discriminator=DiscriminatorConfig(**{**preset["discriminator"], **per_task}),
+    )

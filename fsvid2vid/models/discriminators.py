@@ -1,0 +1,119 @@
+"""Discriminators: the conditional multi-scale patch image discriminator and the multi-scale temporal discriminator.
+
+Both return a list with one entry per scale; each entry is the list of that scale's intermediate features, the last
+being the patch logits (B, 1, h, w). The feature-matching loss uses every entry but the last.
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+from fsvid2vid.models.config import DiscriminatorConfig
+from fsvid2vid.models.layers import LEAKY_SLOPE, maybe_spectral_norm
+
+Features = list[list[Tensor]]
+
+
+class PatchDiscriminator(nn.Module):
+    """One scale: ``n_layers`` stride-2 4x4 convolutions, one stride-1, then a 1-channel logit convolution.
+
+    Spectral norm on every convolution, instance norm on all but the first and the last, LeakyReLU(0.2).
+    """
+
+    def __init__(self, in_channels: int, ndf: int, max_channels: int, n_layers: int, spectral: bool,
+                 instance_norm: bool):
+        super().__init__()
+        widths = [in_channels] + [min(max_channels, ndf * 2**i) for i in range(n_layers + 1)]
+        self.blocks = nn.ModuleList()
+        for i in range(n_layers + 1):
+            layers: list[nn.Module] = [maybe_spectral_norm(
+                nn.Conv2d(widths[i], widths[i + 1], 4, stride=2 if i < n_layers else 1, padding=2), spectral)]
+            if instance_norm and i > 0:
+                layers.append(nn.InstanceNorm2d(widths[i + 1], affine=True))
+            layers.append(nn.LeakyReLU(LEAKY_SLOPE))
+            self.blocks.append(nn.Sequential(*layers))
+        self.blocks.append(maybe_spectral_norm(nn.Conv2d(widths[-1], 1, 4, stride=1, padding=2), spectral))
+
+    def forward(self, x: Tensor) -> list[Tensor]:
+        """x: (B, in_channels, H, W) -> [n_layers + 1 feature maps, logits (B, 1, h, w)]."""
+        features = []
+        for block in self.blocks:
+            x = block(x)
+            features.append(x)
+        return features
+
+
+class MultiscaleDiscriminator(nn.Module):
+    """``num_scales`` patch discriminators, scale s seeing the input average-pooled by 2**s."""
+
+    def __init__(self, in_channels: int, num_scales: int, **patch_kwargs):
+        super().__init__()
+        self.scales = nn.ModuleList(PatchDiscriminator(in_channels, **patch_kwargs) for _ in range(num_scales))
+
+    def forward(self, x: Tensor) -> Features:
+        features = []
+        for i, discriminator in enumerate(self.scales):
+            if i > 0:
+                x = F.avg_pool2d(x, 3, stride=2, padding=1, count_include_pad=False)
+            features.append(discriminator(x))
+        return features
+
+
+class ImageDiscriminator(nn.Module):
+    """D_I: is ``image`` a real frame for semantic map s_t, given one example e and its map s_e (conditional)?"""
+
+    def __init__(self, cfg: DiscriminatorConfig):
+        super().__init__()
+        c_s = cfg.semantic_nc
+        self.net = MultiscaleDiscriminator(
+            2 * c_s + 6, cfg.num_scales, ndf=cfg.ndf, max_channels=cfg.max_channels, n_layers=cfg.n_layers,
+            spectral=cfg.spectral_norm, instance_norm=cfg.instance_norm)
+
+    def forward(self, semantic: Tensor, example_rgb: Tensor, example_semantic: Tensor, image: Tensor) -> Features:
+        """semantic s_t: (B, C_s, H, W); example e: (B, 3, H, W); its map s_e: (B, C_s, H, W); image: (B, 3, H, W)."""
+        return self.net(torch.cat((semantic, example_rgb, example_semantic, image), dim=1))  # (B, 2 C_s + 6, H, W)
+
+
+class TemporalDiscriminator(nn.Module):
+    """D_V: are T_D consecutive frames (stacked on channels) a real video? One patch discriminator per temporal scale.
+
+    Temporal scale s looks at T_D frames taken with stride T_D**s, ending at the latest frame (vid2vid's scheme: stride
+    1, T_D, T_D**2, …), so it needs (T_D - 1) * T_D**s + 1 frames. Optional per-frame conditions (a flow, a semantic
+    map) are stacked with their frames.
+    """
+
+    def __init__(self, cfg: DiscriminatorConfig):
+        super().__init__()
+        self.n_frames = cfg.temporal_frames
+        self.condition_channels = cfg.temporal_condition_channels
+        in_channels = self.n_frames * (3 + self.condition_channels)
+        self.scales = nn.ModuleList(
+            PatchDiscriminator(in_channels, cfg.ndf, cfg.max_channels, cfg.temporal_n_layers, cfg.spectral_norm,
+                               cfg.instance_norm)
+            for _ in range(cfg.temporal_scales))
+
+    def frames_needed(self, scale: int) -> int:
+        """Frames a clip needs for temporal scale ``scale``."""
+        return (self.n_frames - 1) * self.n_frames**scale + 1
+
+    def forward(self, frames: Tensor, conditions: Tensor | None = None) -> Features:
+        """frames: (B, T, 3, H, W); conditions: (B, T, temporal_condition_channels, H, W) or None.
+
+        Returns one entry per temporal scale that fits in T frames (scales needing more frames are left out, so the
+        list is shorter for short clips; it is empty when T < T_D).
+        """
+        if (conditions is None) != (self.condition_channels == 0):
+            raise ValueError(f"this temporal discriminator expects {self.condition_channels} condition channels per "
+                             f"frame, got conditions={None if conditions is None else tuple(conditions.shape)}")
+        stacked = frames if conditions is None else torch.cat((frames, conditions), dim=2)  # (B, T, C, H, W)
+        t = stacked.shape[1]
+        features = []
+        for scale, discriminator in enumerate(self.scales):
+            if self.frames_needed(scale) > t:
+                break
+            stride = self.n_frames**scale
+            picked = stacked[:, t - 1 - stride * (self.n_frames - 1)::stride]  # (B, T_D, C, H, W), oldest first
+            features.append(discriminator(picked.flatten(1, 2)))
+        return features

@@ -1,0 +1,151 @@
+"""E, the network weight generation module (eq. 7): E_F (example features), E_A (attention), E_P (MLPs).
+
+For the section-4 baselines, :class:`StyleEncoder` turns an example into one style vector instead.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+from torch import Tensor, nn
+
+from fsvid2vid.models.layers import ConvWeights, act, conv, resize
+from fsvid2vid.models.synthesis import GeneratedShapes, LevelWeights
+
+
+class ExampleEncoder(nn.Module):
+    """E_F: q^0 = (e, s_e) stacked on channels, q^l = E_F^l(q^{l-1}) = sigma(conv_stride2(q^{l-1})).
+
+    A 3x3 stem at full resolution, then one stride-2 3x3 convolution per level. No normalisation: instance norm would
+    erase exactly the per-channel colour statistics the features must carry, batch norm would couple the samples.
+    """
+
+    def __init__(self, in_channels: int, channels: list[int]):
+        super().__init__()
+        self.stem = conv(in_channels, channels[0])
+        self.down = nn.ModuleList(conv(channels[i], channels[i + 1], stride=2) for i in range(len(channels) - 1))
+
+    def forward(self, x: Tensor) -> list[Tensor]:
+        """x: (N, 3 + C_s, H, W) -> [q^1 (N, channels[1], h_1, w_1), …, q^n (N, channels[n], h_n, w_n)]."""
+        q, features = act(self.stem(x)), []
+        for down in self.down:
+            q = act(down(q))
+            features.append(q)
+        return features
+
+
+class StyleEncoder(nn.Module):
+    """Baselines: an example to one style vector (E_F's convolution ladder, global average pooling, a Linear)."""
+
+    def __init__(self, in_channels: int, channels: list[int], style_dim: int):
+        super().__init__()
+        self.features = ExampleEncoder(in_channels, channels)
+        self.to_style = nn.Linear(channels[-1], style_dim)
+
+    def forward(self, x: Tensor) -> Tensor:
+        """x: (N, 3 + C_s, H, W) -> (N, style_dim)."""
+        return self.to_style(self.features(x)[-1].mean(dim=(2, 3)))
+
+
+class AttentionEncoder(nn.Module):
+    """E_A: a few convolutions from a semantic map to C-channel keys / queries at 1 / 2**n_down of its size.
+
+    The same network gives the keys a_k (from the examples' maps s_{e_k}) and the query a_t (from s_t).
+    """
+
+    def __init__(self, semantic_nc: int, channels: int, n_down: int):
+        super().__init__()
+        self.stem = conv(semantic_nc, channels)
+        self.down = nn.ModuleList(conv(channels, channels, stride=2) for _ in range(n_down))
+        self.out = conv(channels, channels, 1)
+
+    def forward(self, s: Tensor) -> Tensor:
+        """s: (N, C_s, H, W) -> (N, C, h_a, w_a)."""
+        x = act(self.stem(s))
+        for down in self.down:
+            x = act(down(x))
+        return self.out(x)
+
+
+def attention_weights(query: Tensor, keys: Tensor) -> Tensor:
+    """alpha: for each target position, a softmax over all positions of all K examples jointly.
+
+    query a_t: (B, C, h, w); keys a_k: (B, K, C, h, w) -> alpha: (B, N, K * N), N = h * w, rows sum to 1.
+    The energies are the paper's alpha_k = a_k^T a_t, scaled by 1 / sqrt(C).
+    """
+    b, k, c, h, w = keys.shape
+    a_t = query.flatten(2).transpose(1, 2)  # (B, N, C)
+    a_k = keys.transpose(1, 2).reshape(b, c, k * h * w)  # (B, C, K * N), example-major
+    return torch.softmax(a_t @ a_k / math.sqrt(c), dim=-1)  # (B, N, K * N)
+
+
+def pool_examples(q: Tensor, mass: Tensor | None) -> Tensor:
+    """Average-pool the aggregated appearance representation q = sum_k q_k (x) alpha_k.
+
+    Averaging the attention-aligned map over the target positions i gives
+    mean_i sum_{k,j} alpha[i, (k, j)] q_k[j] = sum_{k,j} mass[k, j] q_k[j], mass = mean_i alpha[i, :],
+    so only the attention mass of each example position is needed. It is area-resampled from the attention
+    resolution to the level of q (and renormalised); ``mass`` None means uniform (all examples, all positions).
+
+    q: (B, K, C, h, w); mass: (B, K, h_a, w_a) summing to 1 per sample -> (B, C).
+    """
+    if mass is None:
+        return q.mean(dim=(1, 3, 4))
+    m = resize(mass, q.shape[-2:])  # (B, K, h, w)
+    m = m / m.sum(dim=(1, 2, 3), keepdim=True)
+    return torch.einsum("bkhw,bkchw->bc", m, q)
+
+
+class WeightPredictor(nn.Module):
+    """E_P: one MLP per generated level, from the pooled q^l to theta_H^l (weights and biases of theta_S, theta_gamma,
+    theta_beta of that level), eq. 7.
+
+    The output layer's bias is initialised like the convolutions it parameterises (PyTorch's default uniform bound
+    1 / sqrt(fan_in)) and its weight rows are scaled by 1 / sqrt(fan_in): at initialisation every sample gets a
+    sensibly scaled convolution plus an example-dependent deviation of the same order.
+    """
+
+    def __init__(self, in_dims: list[int], shapes: list[GeneratedShapes], fc_hidden: int, n_fc_layers: int):
+        super().__init__()
+        self.shapes = shapes
+        self.mlps = nn.ModuleList()
+        for in_dim, level_shapes in zip(in_dims, shapes, strict=True):
+            layers: list[nn.Module] = []
+            for i in range(n_fc_layers):
+                layers += [nn.Linear(in_dim if i == 0 else fc_hidden, fc_hidden), nn.LeakyReLU(0.2)]
+            out = nn.Linear(fc_hidden if n_fc_layers else in_dim, _n_generated(level_shapes))
+            _init_generated(out, level_shapes)
+            self.mlps.append(nn.Sequential(*layers, out))
+
+    def forward(self, pooled: list[Tensor]) -> list[LevelWeights]:
+        """pooled: per level (B, C_l) -> per level {name: ConvWeights((B, *shape), (B, C_out))}."""
+        return [_split(mlp(q), level_shapes) for mlp, q, level_shapes in zip(self.mlps, pooled, self.shapes,
+                                                                            strict=True)]
+
+
+def _n_generated(shapes: GeneratedShapes) -> int:
+    return sum(math.prod(shape) + shape[0] for shape in shapes.values())
+
+
+def _split(flat: Tensor, shapes: GeneratedShapes) -> LevelWeights:
+    """flat: (B, n) -> {name: ConvWeights(weight (B, *shape), bias (B, shape[0]))}, in ``shapes`` order."""
+    weights, start = {}, 0
+    for name, shape in shapes.items():
+        n_w = math.prod(shape)
+        weight = flat[:, start:start + n_w].unflatten(1, shape)
+        bias = flat[:, start + n_w:start + n_w + shape[0]]
+        weights[name] = ConvWeights(weight, bias)
+        start += n_w + shape[0]
+    return weights
+
+
+@torch.no_grad()
+def _init_generated(out: nn.Linear, shapes: GeneratedShapes) -> None:
+    start = 0
+    for shape in shapes.values():
+        n = math.prod(shape) + shape[0]
+        bound = 1 / math.sqrt(math.prod(shape[1:]))  # 1 / sqrt(fan_in) of the generated convolution
+        out.bias[start:start + n].uniform_(-bound, bound)
+        out.weight[start:start + n].mul_(bound)
+        start += n

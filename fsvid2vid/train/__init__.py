@@ -1,0 +1,1 @@
+"""Training: configuration, checkpoints and the trainer."""

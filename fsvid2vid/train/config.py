@@ -1,0 +1,176 @@
+"""Typed training configuration. Every default lives in a dataclass field here or in
+:mod:`fsvid2vid.models.config`; a YAML file in ``configs/`` only overrides fields.
+
+A config file looks like::
+
+    task: dance
+    model_size: "64"          # a preset of fsvid2vid.models.config.model_preset
+    model:                    # optional overrides of the preset
+      generator: {conditioning: ours}
+    data: {root: data/dance-train}
+    schedule: {steps: 5000, batch_size: 4}
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from fsvid2vid.errors import UserError
+from fsvid2vid.models.config import ModelConfig, model_preset
+
+
+@dataclass
+class DataConfig:
+    """Where the training clips are and how items are drawn (see fsvid2vid.data.dataset)."""
+
+    root: str = "data/dance-train"  # dataset folder of clip folders (fsvid2vid data synth --out ...)
+    max_stride: int = 4  # target frames are 1..max_stride frames apart
+    augment: bool = True  # shared flip / zoom / colour jitter per item
+    workers: int = 1  # DataLoader worker processes (0: load in the training process)
+
+
+@dataclass
+class LossConfig:
+    """Weights of the generator's loss terms (the vid2vid objective the paper reuses)."""
+
+    gan: float = 1.0  # hinge GAN on the conditional image discriminator
+    feature_matching: float = 10.0  # L1 between image-discriminator features of real and generated frames
+    temporal_gan: float = 1.0  # hinge GAN on the temporal discriminator (on by default; the anchors left it off)
+    temporal_feature_matching: float = 10.0  # feature matching on the temporal discriminator
+    l1: float = 10.0  # L1 between generated and real frames (final frame x_t and intermediate image h'_t)
+    flow: float = 10.0  # L1 between W's flow and OpenCV ground-truth flow where the latter is consistent
+    warp: float = 10.0  # L1 between real frames and the real previous frame / example warped by the predicted flows
+    mask: float = 10.0  # soft occlusion masks: 0 where the warp is right, 1 where it is wrong
+    vgg: float = 10.0  # VGG19 perceptual loss; used only when vgg_weights is set
+    vgg_weights: str | None = None  # path of VGG19 weights as safetensors (torchvision key names); None: no VGG
+    flow_method: str = "dis"  # OpenCV ground-truth flow: "dis" or "farneback"
+
+
+@dataclass
+class OptimConfig:
+    """Adam, as in the paper (lr 0.0004, betas (0.5, 0.999)), with an optional two-time-scale update."""
+
+    lr: float = 4e-4
+    beta1: float = 0.5
+    beta2: float = 0.999
+    two_time_scale: bool = False  # TTUR: generator lr / 2, discriminators lr * 2, beta1 = 0 (vid2vid's option)
+    grad_clip: float = 0.0  # clip gradient norms to this (0: off)
+
+
+@dataclass
+class ScheduleConfig:
+    """Length of the run, batch, K, and the progressive sequence length T."""
+
+    steps: int = 3000  # optimisation steps in all
+    batch_size: int = 4  # clips per step (per process under torchrun)
+    K_max: int = 2  # K is drawn per batch from 1..K_max, so one model serves any K
+    single_frame_steps: int = 1000  # T = 1 for the first steps (no temporal networks yet, as in the paper)
+    T_start: int = 2  # T after the single-frame phase ...
+    T_double_every: int = 1000  # ... doubled every this many steps ...
+    T_max: int = 4  # ... up to this
+
+    def T(self, step: int) -> int:
+        """Sequence length at ``step``."""
+        if step < self.single_frame_steps:
+            return 1
+        doublings = (step - self.single_frame_steps) // max(1, self.T_double_every)
+        return int(min(self.T_max, self.T_start * 2 ** min(doublings, 30)))
+
+
+@dataclass
+class RunConfig:
+    """Checkpoints, logging, safety nets, seeds and devices."""
+
+    seed: int = 0  # model initialisation and data order
+    checkpoint_every: int = 250  # steps between checkpoints (one is also written at the end and on SIGINT/SIGTERM)
+    keep_checkpoints: int = 3  # most recent checkpoints kept on disk
+    log_every: int = 10  # steps between TensorBoard scalar logs
+    image_every: int = 250  # steps between TensorBoard image grids
+    nan_patience: int = 5  # this many non-finite steps in a row stop the run
+    device: str = "auto"  # "auto" (CUDA when available), "cpu", "cuda", "cuda:1", ...
+    bf16: bool = False  # bf16 autocast on CUDA
+    threads: int = 0  # torch CPU threads (0: torch's default)
+
+
+@dataclass
+class TrainConfig:
+    """A whole training run."""
+
+    task: str = "dance"
+    model_size: str = "64"
+    model: ModelConfig = field(default_factory=ModelConfig)
+    data: DataConfig = field(default_factory=DataConfig)
+    loss: LossConfig = field(default_factory=LossConfig)
+    optim: OptimConfig = field(default_factory=OptimConfig)
+    schedule: ScheduleConfig = field(default_factory=ScheduleConfig)
+    run: RunConfig = field(default_factory=RunConfig)
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any], where: str = "config") -> TrainConfig:
+        """Build from a (possibly partial) dict: ``model`` overrides the preset of (task, model_size)."""
+        data = dict(data or {})
+        _check_keys(cls, data, where)
+        task, size = str(data.get("task", cls.task)), str(data.get("model_size", cls.model_size))
+        model = model_preset(task, size).to_dict()
+        overrides = data.get("model") or {}
+        if not isinstance(overrides, dict):
+            raise UserError(f"{where}: 'model' must be a mapping of overrides")
+        model = ModelConfig.from_dict(_merge(model, overrides))
+        if model.task != task:
+            raise UserError(f"{where}: model.task {model.task!r} differs from task {task!r}")
+        parts = {}
+        for name, sub in (("data", DataConfig), ("loss", LossConfig), ("optim", OptimConfig),
+                          ("schedule", ScheduleConfig), ("run", RunConfig)):
+            values = data.get(name) or {}
+            if not isinstance(values, dict):
+                raise UserError(f"{where}: {name!r} must be a mapping")
+            _check_keys(sub, values, f"{where}: {name}")
+            parts[name] = sub(**values)
+        cfg = cls(task=task, model_size=size, model=model, **parts)
+        cfg.validate(where)
+        return cfg
+
+    def validate(self, where: str = "config") -> None:
+        s = self.schedule
+        if min(s.steps, s.batch_size, s.K_max, s.T_start, s.T_max) < 1 or s.single_frame_steps < 0:
+            raise UserError(f"{where}: schedule steps, batch_size, K_max, T_start and T_max must be >= 1")
+        if self.loss.flow_method not in ("dis", "farneback"):
+            raise UserError(f"{where}: loss.flow_method must be 'dis' or 'farneback', got {self.loss.flow_method!r}")
+        if self.run.checkpoint_every < 1 or self.run.keep_checkpoints < 1 or self.run.nan_patience < 1:
+            raise UserError(f"{where}: run.checkpoint_every, keep_checkpoints and nan_patience must be >= 1")
+
+
+def load_config(path: Path | str, overrides: dict[str, Any] | None = None) -> TrainConfig:
+    """Read a YAML config file and apply ``overrides`` (a nested dict, e.g. from the command line)."""
+    path = Path(path)
+    try:
+        data = yaml.safe_load(path.read_text()) or {}
+    except FileNotFoundError:
+        raise UserError(f"{path}: no such config file; see configs/ for examples") from None
+    except (OSError, yaml.YAMLError) as exc:
+        raise UserError(f"{path}: not a readable YAML config ({exc})".replace("\n", " ")) from None
+    if not isinstance(data, dict):
+        raise UserError(f"{path}: a config file must be a mapping of sections")
+    return TrainConfig.from_dict(_merge(data, overrides or {}), where=str(path))
+
+
+def _merge(base: dict[str, Any], overrides: dict[str, Any]) -> dict[str, Any]:
+    out = dict(base)
+    for key, value in overrides.items():
+        out[key] = _merge(out[key], value) if isinstance(value, dict) and isinstance(out.get(key), dict) else value
+    return out
+
+
+def _check_keys(cls, values: dict[str, Any], where: str) -> None:
+    names = {f.name for f in dataclasses.fields(cls)}
+    unknown = sorted(set(values) - names)
+    if unknown:
+        raise UserError(f"{where}: unknown key(s) {', '.join(unknown)}; known: {', '.join(sorted(names))}")

@@ -1,0 +1,122 @@
+"""Pictures of a training run: loss curves from its TensorBoard log, and a contact sheet of unseen test subjects.
+
+    python -m fsvid2vid.train.report runs/dance-64 --test data/dance-test-64 --out docs/img/dance-64
+
+writes ``<out>-losses.png`` and ``<out>-unseen.png``. The sheet uses the test split's cross-identity clips
+(``s<A>_x<B>_c00``: subject A performing subject B's motion): K examples are taken from A's own clip, the semantic
+maps of the cross clip drive the generator, and the cross clip's RGB frames are the ground truth.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from fsvid2vid.data.dataset import FewShotVideoDataset
+from fsvid2vid.data.encode import semantic_preview, tensor_to_rgb
+from fsvid2vid.data.layout import find_clips, read_meta
+from fsvid2vid.media import write_png
+from fsvid2vid.models import FewShotGenerator, ModelConfig
+from fsvid2vid.train.checkpoint import latest_checkpoint, read_checkpoint
+
+MAIN_CURVES = ("G/l1", "G/gan", "G/feature_matching", "G/temporal_gan", "G/flow", "G/warp", "G/mask",
+               "D/image_real", "D/image_fake", "D/temporal_real", "D/temporal_fake", "T", "time/step_seconds")
+
+
+def read_scalars(run_dir: Path) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """tag -> (steps, values) from a run's TensorBoard event files."""
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    acc = EventAccumulator(str(Path(run_dir) / "tb"), size_guidance={"scalars": 0})
+    acc.Reload()
+    out = {}
+    for tag in acc.Tags()["scalars"]:
+        events = acc.Scalars(tag)
+        out[tag] = (np.array([e.step for e in events]), np.array([e.value for e in events]))
+    return out
+
+
+def plot_losses(run_dir: Path, out: Path, smooth: int = 20) -> Path:
+    """A grid of the main loss curves (moving average over ``smooth`` logged points)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    scalars = read_scalars(run_dir)
+    tags = [t for t in MAIN_CURVES if t in scalars]
+    cols = 4
+    rows = -(-len(tags) // cols)
+    fig, axes = plt.subplots(rows, cols, figsize=(3.2 * cols, 2.4 * rows), squeeze=False)
+    for ax, tag in zip(axes.flat, tags):
+        steps, values = scalars[tag]
+        ax.plot(steps, values, color="0.8", linewidth=0.6)
+        if len(values) >= smooth:
+            kernel = np.ones(smooth) / smooth
+            ax.plot(steps[smooth - 1:], np.convolve(values, kernel, mode="valid"), color="C0", linewidth=1.2)
+        ax.set_title(tag, fontsize=9)
+        ax.tick_params(labelsize=7)
+    for ax in list(axes.flat)[len(tags):]:
+        ax.axis("off")
+    fig.tight_layout()
+    tmp = out.with_suffix(".tmp.png")
+    fig.savefig(tmp, dpi=90)
+    plt.close(fig)
+    tmp.replace(out)
+    return out
+
+
+def load_generator(checkpoint: Path, device: str = "cpu") -> tuple[FewShotGenerator, ModelConfig]:
+    """The generator of a training checkpoint, in eval mode."""
+    tensors, meta = read_checkpoint(checkpoint)
+    cfg = ModelConfig.from_dict(meta["config"]["model"])
+    generator = FewShotGenerator(cfg.generator)
+    prefix = "model.generator."
+    generator.load_state_dict({k[len(prefix):]: v for k, v in tensors.items() if k.startswith(prefix)})
+    return generator.to(device).eval(), cfg
+
+
+@torch.no_grad()
+def unseen_sheet(checkpoint: Path, test_root: Path, out: Path, subjects: int = 6, k: int = 2,
+                 frames: tuple[int, ...] = (0, 8, 16, 23)) -> Path:
+    """Rows: unseen subjects. Columns: K examples, then for each frame in ``frames``: driving semantics | generated |
+    ground truth."""
+    generator, _ = load_generator(checkpoint)
+    data = FewShotVideoDataset(test_root)
+    index = {d.name: i for i, d in enumerate(data.clip_dirs)}
+    rows = []
+    for clip_dir in [d for d in find_clips(test_root) if "_x" in d.name][:subjects]:
+        own = index[clip_dir.name.split("_x")[0] + "_c" + clip_dir.name.rsplit("_c", 1)[1]]
+        meta = read_meta(clip_dir)
+        picks = np.linspace(0, data.metas[own].n_frames - 1, k + 2).round().astype(int)[1:-1]
+        ex_rgb, ex_sem = zip(*(data.load_frame(own, int(f), None) for f in picks))
+        cache = generator.encode_examples(torch.stack(ex_rgb)[None], torch.stack(ex_sem)[None])
+        cross = index[clip_dir.name]
+        prev_f = prev_s = None
+        cells = [tensor_to_rgb(e) for e in ex_rgb]
+        for t in range(meta.n_frames):
+            rgb, sem = data.load_frame(cross, t, None)
+            result = generator(sem[None], prev_f, prev_s, cache)
+            prev_f, prev_s = result.frame[:, None], sem[None, None]
+            if t in frames:
+                cells += [semantic_preview(sem, data.layers), tensor_to_rgb(result.frame[0]), tensor_to_rgb(rgb)]
+        rows.append(np.concatenate(cells, axis=1))
+    return write_png(out, np.concatenate(rows, axis=0))
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m fsvid2vid.train.report", description=__doc__.split("\n")[0])
+    parser.add_argument("run", type=Path, help="run folder")
+    parser.add_argument("--test", type=Path, help="test-split dataset folder rendered with --cross-identity 1")
+    parser.add_argument("--out", type=Path, required=True, help="output prefix")
+    args = parser.parse_args(argv)
+    print(plot_losses(args.run, Path(f"{args.out}-losses.png")))
+    if args.test is not None:
+        print(unseen_sheet(latest_checkpoint(args.run), args.test, Path(f"{args.out}-unseen.png")))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,443 @@
+"""The multi-domain few-shot vid2vid trainer: one process, or many under ``torchrun`` (DistributedDataParallel).
+
+Each step draws a batch of B clips (T target frames and K examples each; K drawn per batch, T from the progressive
+schedule), lets the generator produce the T frames one after another (the previous generated frames detached), then
+
+1. updates the discriminators: the conditional image discriminator on every frame and the temporal discriminator on
+   the T-frame sequence, hinge loss, real vs generated (detached);
+2. updates the generator: hinge GAN and feature matching on both discriminators, L1 to the real frames, and the
+   flow / warp / occlusion-mask losses of W, M (against OpenCV ground-truth flow) and of the example warp.
+
+A step whose loss or gradients are not finite is skipped and logged; ``nan_patience`` such steps in a row stop the
+run with an error naming the last good checkpoint. Checkpoints are written every ``checkpoint_every`` steps, at the
+end, and when SIGINT or SIGTERM arrives (after the current step); ``resume`` continues a run exactly.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import signal
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+import torch.distributed as dist
+import yaml
+from torch import Tensor, nn
+from torch.nn.parallel import DistributedDataParallel
+from torch.utils.data import DataLoader
+from tqdm import tqdm
+
+from fsvid2vid.data.dataset import AugmentConfig, FewShotBatchSampler, FewShotVideoDataset
+from fsvid2vid.data.encode import semantic_preview, tensor_to_rgb
+from fsvid2vid.errors import UserError
+from fsvid2vid.losses import (
+    discriminator_hinge,
+    feature_matching,
+    flow_loss,
+    generator_hinge,
+    ground_truth_flow,
+    load_vgg19,
+    mask_loss,
+    warp_loss,
+)
+from fsvid2vid.models import FewShotGenerator, ImageDiscriminator, TemporalDiscriminator, warp
+from fsvid2vid.train.checkpoint import latest_checkpoint, read_checkpoint, restore, save_checkpoint
+from fsvid2vid.train.config import TrainConfig
+
+
+class TrainingDiverged(UserError):
+    """Too many non-finite steps in a row."""
+
+
+@dataclass
+class Rollout:
+    """The generator's outputs for a batch of T frames, stacked over time (None where a quantity does not exist)."""
+
+    frame: Tensor  # x_t: (B, T, 3, H, W)
+    raw_prime: Tensor  # h'_t: (B, T, 3, H, W)
+    flow_prev: Tensor | None  # (B, T - 1, 2, H, W) for t >= 1
+    mask_prev: Tensor | None  # (B, T - 1, 1, H, W)
+    flow_example: Tensor | None  # (B, T, 2, H, W)
+    mask_example: Tensor | None  # (B, T, 1, H, W)
+    warped_example: Tensor | None  # (B, T, 3, H, W)
+
+
+class GeneratorRollout(nn.Module):
+    """The generator unrolled over a clip, as one ``forward`` (what DistributedDataParallel wraps).
+
+    Examples are encoded once; frame t sees the detached generated frames t - tau .. t - 1 (no back-propagation
+    through time, as in the paper's training).
+    """
+
+    def __init__(self, generator: FewShotGenerator):
+        super().__init__()
+        self.generator = generator
+
+    def forward(self, semantic: Tensor, example_rgb: Tensor, example_semantic: Tensor) -> dict[str, Tensor]:
+        """semantic: (B, T, C_s, H, W); example_rgb: (B, K, 3, H, W); example_semantic: (B, K, C_s, H, W)."""
+        g = self.generator
+        tau = g.cfg.n_prev_frames
+        cache = g.encode_examples(example_rgb, example_semantic)
+        outs = []
+        prev_frames = prev_semantics = None
+        for t in range(semantic.shape[1]):
+            out = g(semantic[:, t], prev_frames, prev_semantics, cache)
+            outs.append(out)
+            frame, sem = out.frame.detach()[:, None], semantic[:, t][:, None]
+            prev_frames = frame if prev_frames is None else torch.cat((prev_frames, frame), 1)[:, -tau:]
+            prev_semantics = sem if prev_semantics is None else torch.cat((prev_semantics, sem), 1)[:, -tau:]
+        stacked: dict[str, Tensor] = {}
+        for name in ("frame", "raw_prime", "flow_prev", "mask_prev", "flow_example", "mask_example",
+                     "warped_example"):
+            values = [getattr(o, name) for o in outs if getattr(o, name) is not None]
+            if values:
+                stacked[name] = torch.stack(values, dim=1)
+        return stacked
+
+
+def _rollout(stacked: dict[str, Tensor]) -> Rollout:
+    return Rollout(**{name: stacked.get(name) for name in Rollout.__dataclass_fields__})
+
+
+def resolve_device(name: str) -> torch.device:
+    """"auto" picks CUDA when available; under torchrun each process takes cuda:LOCAL_RANK."""
+    if name == "auto":
+        name = "cuda" if torch.cuda.is_available() else "cpu"
+    device = torch.device(name)
+    if device.type == "cuda":
+        if not torch.cuda.is_available():
+            raise UserError(f"device {name!r} asked for, but this torch sees no CUDA device; use --device cpu")
+        if device.index is None:
+            device = torch.device("cuda", int(os.environ.get("LOCAL_RANK", 0)))
+    return device
+
+
+class Trainer:
+    """Builds the networks, the data and the optimisers of a :class:`TrainConfig`, and runs it."""
+
+    def __init__(self, cfg: TrainConfig, run_dir: Path | str, resume: bool = False, progress: bool = True):
+        self.cfg, self.run_dir, self.progress = cfg, Path(run_dir), progress
+        self.world_size = int(os.environ.get("WORLD_SIZE", 1))
+        self.rank = int(os.environ.get("RANK", 0))
+        self.distributed = self.world_size > 1
+        self.device = resolve_device(cfg.run.device)
+        if self.distributed and not dist.is_initialized():
+            dist.init_process_group("nccl" if self.device.type == "cuda" else "gloo")
+        if self.device.type == "cuda":
+            torch.cuda.set_device(self.device)
+        if cfg.run.threads > 0:
+            torch.set_num_threads(cfg.run.threads)
+        self.is_main = self.rank == 0
+
+        self.dataset = FewShotVideoDataset(cfg.data.root, max_stride=cfg.data.max_stride,
+                                           augment=AugmentConfig() if cfg.data.augment else None, seed=cfg.run.seed)
+        m = cfg.model
+        if self.dataset.task != cfg.task or self.dataset.semantic_channels != m.generator.semantic_nc:
+            raise UserError(f"{cfg.data.root}: holds {self.dataset.task} clips with {self.dataset.semantic_channels} "
+                            f"semantic channels, but the config is for {cfg.task} with {m.generator.semantic_nc}")
+        if (self.dataset.height, self.dataset.width) != (m.height, m.width):
+            raise UserError(f"{cfg.data.root}: frames are {self.dataset.width}x{self.dataset.height}, the model "
+                            f"expects {m.width}x{m.height}; render the data with --size {m.height}")
+        longest = cfg.schedule.T_max
+        short = [d for d, meta in zip(self.dataset.clip_dirs, self.dataset.metas) if meta.n_frames < longest + 1]
+        if short:
+            raise UserError(f"{short[0]}: has fewer than T_max + 1 = {longest + 1} frames; render longer clips or "
+                            "lower schedule.T_max")
+
+        torch.manual_seed(cfg.run.seed)
+        self.generator = FewShotGenerator(m.generator).to(self.device)
+        self.image_d = ImageDiscriminator(m.discriminator).to(self.device)
+        self.temporal_d = TemporalDiscriminator(m.discriminator).to(self.device)
+        rollout = GeneratorRollout(self.generator)
+        if self.distributed:
+            ids = [self.device.index] if self.device.type == "cuda" else None
+            self.rollout: nn.Module = DistributedDataParallel(rollout, device_ids=ids, find_unused_parameters=True)
+            self.image_d_step: nn.Module = DistributedDataParallel(self.image_d, device_ids=ids)
+            # Temporal scales that need more frames than T are skipped, leaving their parameters unused.
+            self.temporal_d_step: nn.Module = DistributedDataParallel(self.temporal_d, device_ids=ids,
+                                                                      find_unused_parameters=True)
+        else:
+            self.rollout, self.image_d_step, self.temporal_d_step = rollout, self.image_d, self.temporal_d
+
+        o = cfg.optim
+        g_lr, d_lr, beta1 = (o.lr / 2, o.lr * 2, 0.0) if o.two_time_scale else (o.lr, o.lr, o.beta1)
+        self.opt_g = torch.optim.Adam(self.generator.parameters(), lr=g_lr, betas=(beta1, o.beta2))
+        self.opt_d = torch.optim.Adam([*self.image_d.parameters(), *self.temporal_d.parameters()], lr=d_lr,
+                                      betas=(beta1, o.beta2))
+        self.vgg = None
+        if cfg.loss.vgg_weights and cfg.loss.vgg > 0:
+            self.vgg = load_vgg19(cfg.loss.vgg_weights).to(self.device)
+        elif cfg.loss.vgg > 0 and self.is_main:
+            tqdm.write("train: no VGG19 weights given (loss.vgg_weights); training without the perceptual loss")
+
+        self.step = 0
+        self.bad_steps = 0
+        self.last_checkpoint: Path | None = None
+        self._stop_signal: int | None = None
+        existing = latest_checkpoint(self.run_dir)
+        if resume:
+            if existing is None:
+                raise UserError(f"{self.run_dir}: has no checkpoint to resume from; drop --resume to start a new run")
+            self._resume(existing)
+        elif existing is not None:
+            raise UserError(f"{self.run_dir}: already holds a run (checkpoint {existing.name}); pass --resume to "
+                            "continue it or choose another --out")
+
+    # -- checkpoints ------------------------------------------------------------------------------------------------
+
+    def _modules(self) -> dict[str, nn.Module]:
+        return {"generator": self.generator, "image_discriminator": self.image_d,
+                "temporal_discriminator": self.temporal_d}
+
+    def _optimizers(self) -> dict[str, torch.optim.Optimizer]:
+        return {"generator": self.opt_g, "discriminators": self.opt_d}
+
+    def save(self) -> Path | None:
+        """Write a checkpoint of the current step (rank 0 only)."""
+        if self.is_main:
+            meta = {"config": self.cfg.to_dict(), "task": self.cfg.task, "bad_steps": self.bad_steps}
+            self.last_checkpoint = save_checkpoint(self.run_dir, self.step, self._modules(), self._optimizers(),
+                                                   meta, keep=self.cfg.run.keep_checkpoints)
+        if self.distributed:
+            dist.barrier()
+        return self.last_checkpoint
+
+    def _resume(self, path: Path) -> None:
+        tensors, meta = read_checkpoint(path)
+        if meta.get("task") != self.cfg.task:
+            raise UserError(f"{path}: is a {meta.get('task')} checkpoint, the config is for {self.cfg.task}")
+        restore(tensors, meta, self._modules(), self._optimizers(), path)
+        self.step = int(meta["step"])
+        self.bad_steps = int(meta.get("bad_steps", 0))
+        self.last_checkpoint = path
+
+    # -- one step ---------------------------------------------------------------------------------------------------
+
+    def _autocast(self):
+        return torch.autocast("cuda", dtype=torch.bfloat16,
+                              enabled=self.cfg.run.bf16 and self.device.type == "cuda")
+
+    def _image_d_input(self, batch: dict[str, Tensor], frames: Tensor) -> tuple[Tensor, ...]:
+        """(s_t, e, s_e, frame) flattened over (B, T): the first example conditions the image discriminator."""
+        b, t = frames.shape[:2]
+        sem = batch["semantic"].flatten(0, 1)
+        ex = batch["example_rgb"][:, :1].expand(b, t, -1, -1, -1).flatten(0, 1)
+        ex_sem = batch["example_semantic"][:, :1].expand(b, t, -1, -1, -1).flatten(0, 1)
+        return sem, ex, ex_sem, frames.flatten(0, 1)
+
+    def _set_d_grad(self, on: bool) -> None:
+        for p in [*self.image_d.parameters(), *self.temporal_d.parameters()]:
+            p.requires_grad_(on)
+
+    def train_step(self, batch: dict[str, Tensor]) -> dict[str, float]:
+        """One discriminator update and one generator update; returns the losses (NaN-guarded)."""
+        w = self.cfg.loss
+        batch = {k: v.to(self.device, non_blocking=True) for k, v in batch.items()}
+        real = batch["rgb"]  # (B, T, 3, H, W)
+        b, t = real.shape[:2]
+        with self._autocast():
+            out = _rollout(self.rollout(batch["semantic"], batch["example_rgb"], batch["example_semantic"]))
+        fake = out.frame.float()
+
+        # 1. Discriminators.
+        self._set_d_grad(True)
+        sem, ex, ex_sem, real_flat = self._image_d_input(batch, real)
+        with self._autocast():
+            both = self.image_d_step(torch.cat((sem, sem)), torch.cat((ex, ex)), torch.cat((ex_sem, ex_sem)),
+                                     torch.cat((real_flat, fake.detach().flatten(0, 1))))
+        d_real, d_fake = discriminator_hinge(*_split_features(both, len(sem)))
+        losses: dict[str, Tensor] = {"D/image_real": d_real, "D/image_fake": d_fake}
+        use_temporal = w.temporal_gan > 0 and t >= self.temporal_d.frames_needed(0)
+        if use_temporal:
+            with self._autocast():
+                both_v = self.temporal_d_step(torch.cat((real, fake.detach())))
+            v_real, v_fake = discriminator_hinge(*_split_features(both_v, b))
+            losses |= {"D/temporal_real": v_real, "D/temporal_fake": v_fake}
+        d_total = sum(v for k, v in losses.items() if k.startswith("D/"))
+        d_ok = self._apply(d_total, self.opt_d, [*self.image_d.parameters(), *self.temporal_d.parameters()])
+
+        # 2. Generator (the discriminators frozen and called unwrapped: no gradient sync for them).
+        self._set_d_grad(False)
+        with self._autocast():
+            fake_feats = self.image_d(sem, ex, ex_sem, fake.flatten(0, 1))
+            with torch.no_grad():
+                real_feats = self.image_d(sem, ex, ex_sem, real_flat)
+            g = {"G/gan": generator_hinge(fake_feats), "G/feature_matching": feature_matching(fake_feats, real_feats)}
+            if use_temporal:
+                fake_v = self.temporal_d(fake)
+                with torch.no_grad():
+                    real_v = self.temporal_d(real)
+                g["G/temporal_gan"] = generator_hinge(fake_v)
+                g["G/temporal_feature_matching"] = feature_matching(fake_v, real_v)
+        g["G/l1"] = (fake - real).abs().mean() + (out.raw_prime.float() - real).abs().mean()
+        if self.vgg is not None:
+            g["G/vgg"] = self.vgg(fake.flatten(0, 1), real.flatten(0, 1))
+        if out.flow_prev is not None:  # W, M on the previous frame (t >= 1), supervised with the real frames
+            cur, prev = real[:, 1:].flatten(0, 1), real[:, :-1].flatten(0, 1)
+            flow = out.flow_prev.float().flatten(0, 1)
+            gt_flow, confidence = ground_truth_flow(cur, prev, method=w.flow_method)
+            warped_real = warp(prev, flow)
+            g["G/flow"] = flow_loss(flow, gt_flow, confidence)
+            g["G/warp"] = warp_loss(warped_real, cur)
+            g["G/mask"] = mask_loss(out.mask_prev.float().flatten(0, 1), warped_real, cur)
+        if out.warped_example is not None:  # the example warp of eq. 11
+            cur = real.flatten(0, 1)
+            warped = out.warped_example.float().flatten(0, 1)
+            g["G/warp"] = g.get("G/warp", 0) + warp_loss(warped, cur)
+            g["G/mask"] = g.get("G/mask", 0) + mask_loss(out.mask_example.float().flatten(0, 1), warped, cur)
+        weights = {"G/gan": w.gan, "G/feature_matching": w.feature_matching, "G/temporal_gan": w.temporal_gan,
+                   "G/temporal_feature_matching": w.temporal_feature_matching, "G/l1": w.l1, "G/vgg": w.vgg,
+                   "G/flow": w.flow, "G/warp": w.warp, "G/mask": w.mask}
+        g_total = sum(weights[k] * v for k, v in g.items())
+        g_ok = self._apply(g_total, self.opt_g, list(self.generator.parameters()))
+        self._set_d_grad(True)
+
+        losses |= g
+        losses["G/total"], losses["D/total"] = g_total, d_total
+        values = {k: float(v.detach()) for k, v in losses.items()}
+        values["T"], values["K"] = float(t), float(batch["example_rgb"].shape[1])
+        values["skipped"] = float(not (d_ok and g_ok))
+        return values
+
+    def _apply(self, loss: Tensor, opt: torch.optim.Optimizer, params: list[nn.Parameter]) -> bool:
+        """Backward and step, unless the loss or a gradient is not finite on any process (then nothing changes).
+
+        The backward pass always runs, so that under DistributedDataParallel every process takes part in the same
+        gradient reductions; the decision to step is then agreed between processes.
+        """
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        limit = self.cfg.optim.grad_clip if self.cfg.optim.grad_clip > 0 else float("inf")
+        grads = [p for p in params if p.grad is not None]
+        norm = torch.nn.utils.clip_grad_norm_(grads, limit) if grads else torch.zeros(())
+        ok = torch.stack([torch.isfinite(loss.detach()).float().cpu(), torch.isfinite(norm).float().cpu()]).min()
+        if self.distributed:
+            ok = ok.to(self.device)
+            dist.all_reduce(ok, op=dist.ReduceOp.MIN)
+        if not bool(ok.item()):
+            opt.zero_grad(set_to_none=True)
+            return False
+        opt.step()
+        return True
+
+    # -- the loop ---------------------------------------------------------------------------------------------------
+
+    def _loader(self) -> DataLoader:
+        s = self.cfg.schedule
+        sampler = FewShotBatchSampler(len(self.dataset), s.batch_size, T=s.T, K_max=s.K_max, seed=self.cfg.run.seed,
+                                      num_steps=s.steps, start_step=self.step, rank=self.rank,
+                                      world_size=self.world_size)
+        workers = self.cfg.data.workers
+        # Its own generator: creating the loader must not draw from the global RNG (exact resume).
+        return DataLoader(self.dataset, batch_sampler=sampler, num_workers=workers,
+                          generator=torch.Generator().manual_seed(self.cfg.run.seed + self.step),
+                          pin_memory=self.device.type == "cuda", persistent_workers=False,
+                          prefetch_factor=2 if workers > 0 else None)
+
+    def _handle_signal(self, signum, frame) -> None:
+        self._stop_signal = signum
+        if self.is_main:
+            tqdm.write(f"train: got {signal.Signals(signum).name}; stopping after this step and saving a checkpoint")
+
+    def train(self) -> dict[str, Any]:
+        """Run to ``schedule.steps`` (or until a signal); returns a summary."""
+        cfg = self.cfg
+        writer = None
+        if self.is_main:
+            self.run_dir.mkdir(parents=True, exist_ok=True)
+            (self.run_dir / "config.yaml").write_text(yaml.safe_dump(cfg.to_dict(), sort_keys=False))
+            from torch.utils.tensorboard import SummaryWriter
+
+            writer = SummaryWriter(str(self.run_dir / "tb"), purge_step=self.step + 1 if self.step else None)
+        previous = {s: signal.signal(s, self._handle_signal) for s in (signal.SIGINT, signal.SIGTERM)}
+        bar = tqdm(total=cfg.schedule.steps, initial=self.step, unit="step", desc="train",
+                   disable=not (self.progress and self.is_main), dynamic_ncols=True)
+        started, first_step, seconds = time.time(), self.step, []
+        try:
+            for batch in self._loader():
+                tick = time.perf_counter()
+                values = self.train_step(batch)
+                self.step += 1
+                seconds.append(time.perf_counter() - tick)
+                self._guard(values)
+                if writer is not None and (self.step % cfg.run.log_every == 0 or self.step == 1):
+                    for k, v in values.items():
+                        if k != "skipped":
+                            writer.add_scalar(k, v, self.step)
+                    writer.add_scalar("lr/generator", self.opt_g.param_groups[0]["lr"], self.step)
+                    writer.add_scalar("time/step_seconds", seconds[-1], self.step)
+                if writer is not None and self.step % cfg.run.image_every == 0:
+                    writer.add_image("samples", self.sample_grid(batch), self.step, dataformats="HWC")
+                bar.set_postfix(T=int(values["T"]), K=int(values["K"]), G=f"{values['G/total']:.2f}",
+                                D=f"{values['D/total']:.2f}", l1=f"{values['G/l1']:.3f}")
+                bar.update()
+                if self.step % cfg.run.checkpoint_every == 0 and self.bad_steps == 0:
+                    self.save()
+                if self._stop_signal is not None:
+                    break
+            if self.last_checkpoint is None or self._checkpoint_step() != self.step:
+                self.save()
+        finally:
+            bar.close()
+            for s, handler in previous.items():
+                signal.signal(s, handler)
+            if writer is not None:
+                writer.close()
+        return {"step": self.step, "interrupted": self._stop_signal is not None,
+                "checkpoint": str(self.last_checkpoint), "seconds": time.time() - started,
+                "steps_run": self.step - first_step,
+                "median_step_seconds": float(np.median(seconds)) if seconds else math.nan}
+
+    def _checkpoint_step(self) -> int:
+        return int(self.last_checkpoint.stem.split("-")[1]) if self.last_checkpoint else -1
+
+    def _guard(self, values: dict[str, float]) -> None:
+        if values["skipped"] or not all(math.isfinite(v) for v in values.values()):
+            self.bad_steps += 1
+            if self.is_main:
+                bad = sorted(k for k, v in values.items() if not math.isfinite(v))
+                tqdm.write(f"train: step {self.step}: non-finite {', '.join(bad) or 'gradients'}; update skipped "
+                           f"({self.bad_steps} in a row)")
+            if self.bad_steps >= self.cfg.run.nan_patience:
+                where = self.last_checkpoint or "none written yet"
+                raise TrainingDiverged(f"{self.bad_steps} non-finite steps in a row at step {self.step}; last good "
+                                       f"checkpoint: {where}; lower optim.lr or check the data, then --resume")
+        else:
+            self.bad_steps = 0
+
+    @torch.no_grad()
+    def sample_grid(self, batch: dict[str, Tensor]) -> np.ndarray:
+        """(H', W', 3) uint8 image: per sample (up to 2), semantic | examples | generated | real of the last frame."""
+        self.generator.eval()
+        batch = {k: v[:2].to(self.device) for k, v in batch.items()}
+        out = _rollout(GeneratorRollout(self.generator)(batch["semantic"], batch["example_rgb"],
+                                                        batch["example_semantic"]))
+        self.generator.train()
+        rows = []
+        for i in range(len(batch["rgb"])):
+            cells = [semantic_preview(batch["semantic"][i, -1], self.dataset.layers)]
+            cells += [tensor_to_rgb(e) for e in batch["example_rgb"][i]]
+            cells += [tensor_to_rgb(out.frame[i, -1]), tensor_to_rgb(batch["rgb"][i, -1])]
+            rows.append(np.concatenate(cells, axis=1))
+        width = max(r.shape[1] for r in rows)
+        return np.concatenate([np.pad(r, ((0, 0), (0, width - r.shape[1]), (0, 0))) for r in rows], axis=0)
+
+
+def _split_features(features: list[list[Tensor]], n: int) -> tuple[list[list[Tensor]], list[list[Tensor]]]:
+    """Split features of a concatenated (real, fake) batch into the two halves."""
+    return [[f[:n] for f in scale] for scale in features], [[f[n:] for f in scale] for scale in features]
+
+
+def train(cfg: TrainConfig, run_dir: Path | str, resume: bool = False, progress: bool = True) -> dict[str, Any]:
+    """Train ``cfg`` into ``run_dir`` (see :class:`Trainer`)."""
+    trainer = Trainer(cfg, run_dir, resume=resume, progress=progress)
+    try:
+        return trainer.train()
+    finally:
+        if trainer.distributed and dist.is_initialized():
+            dist.destroy_process_group()

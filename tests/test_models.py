@@ -1,0 +1,332 @@
+"""The networks: shapes, gradients, invariances over the examples, warping, caching, presets, discriminators."""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+
+import pytest
+import torch
+
+from fsvid2vid.errors import UserError
+from fsvid2vid.models import (
+    CONDITIONINGS,
+    FewShotGenerator,
+    ImageDiscriminator,
+    ModelConfig,
+    TemporalDiscriminator,
+    model_preset,
+    task_frame_size,
+    task_spec,
+    warp,
+)
+from fsvid2vid.models.weights import attention_weights
+
+TASKS = ("dance", "face", "street")
+
+
+def tiny(task: str = "dance", **generator_overrides) -> ModelConfig:
+    cfg = model_preset(task, "tiny")
+    cfg.generator = dataclasses.replace(cfg.generator, **generator_overrides)
+    return cfg
+
+
+def inputs(cfg: ModelConfig, batch: int, k: int, n_frames: int = 2, seed: int = 0):
+    """Random examples (B, K, ...) and a clip of semantic maps (B, T, C_s, H, W)."""
+    g = torch.Generator().manual_seed(seed)
+    h, w, c_s = cfg.height, cfg.width, cfg.generator.semantic_nc
+    example_rgb = torch.rand(batch, k, 3, h, w, generator=g) * 2 - 1
+    example_semantic = torch.rand(batch, k, c_s, h, w, generator=g)
+    semantics = torch.rand(batch, n_frames, c_s, h, w, generator=g)
+    return example_rgb, example_semantic, semantics
+
+
+def run_clip(model: FewShotGenerator, example_rgb, example_semantic, semantics, cache_once: bool = True):
+    """Generate every frame of ``semantics`` (B, T, C_s, H, W); returns the list of FrameOutputs."""
+    cache = model.encode_examples(example_rgb, example_semantic)
+    outputs = []
+    for t in range(semantics.shape[1]):
+        if not cache_once:
+            cache = model.encode_examples(example_rgb, example_semantic)
+        prev = None if t == 0 else torch.stack([o.frame.detach() for o in outputs], dim=1)
+        outputs.append(model(semantics[:, t], prev, None if t == 0 else semantics[:, :t], cache))
+    return outputs
+
+
+def eval_model(cfg: ModelConfig) -> FewShotGenerator:
+    torch.manual_seed(0)
+    return FewShotGenerator(cfg.generator).eval()
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# Generator: shapes, range, gradients
+# ----------------------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("conditioning", CONDITIONINGS)
+@pytest.mark.parametrize("task", TASKS)
+def test_two_frames_shapes_range_and_every_parameter_gets_a_gradient(task, conditioning):
+    cfg = tiny(task, conditioning=conditioning)
+    torch.manual_seed(0)
+    model = FewShotGenerator(cfg.generator).train()
+    example_rgb, example_semantic, semantics = inputs(cfg, batch=2, k=2)
+    first, second = run_clip(model, example_rgb, example_semantic, semantics)
+
+    b, h, w = 2, cfg.height, cfg.width
+    for out in (first, second):
+        for image in (out.frame, out.raw, out.raw_prime):
+            assert image.shape == (b, 3, h, w)
+            assert image.min() >= -1 and image.max() <= 1
+        assert out.example_index.shape == (b,)
+    assert first.flow_prev is None and first.mask_prev is None  # the first frame: x_1 = h'_1
+    assert second.flow_prev.shape == (b, 2, h, w) and second.mask_prev.shape == (b, 1, h, w)
+    assert second.warped_prev.shape == (b, 3, h, w)
+    if cfg.generator.warp_example:
+        assert second.flow_example.shape == (b, 2, h, w) and second.warped_example.shape == (b, 3, h, w)
+    else:
+        assert second.flow_example is None and torch.equal(second.raw_prime, second.raw)
+    if conditioning == "ours":
+        assert second.attention.shape[0] == b and second.attention.shape[3] == 2
+
+    (first.frame.square().mean() + second.frame.square().mean()).backward()
+    for name, p in model.named_parameters():
+        assert p.grad is not None, f"{name} got no gradient"
+        assert torch.isfinite(p.grad).all(), f"{name} has a non-finite gradient"
+
+
+def test_tiny_forward_is_fast():
+    cfg = tiny("street")  # the widest task frame at 64 px: 64 x 128
+    model = eval_model(cfg)
+    example_rgb, example_semantic, semantics = inputs(cfg, batch=1, k=1)
+    times = []
+    with torch.no_grad():
+        run_clip(model, example_rgb, example_semantic, semantics)  # warm-up
+        for _ in range(5):  # the fastest of 5: robust to other processes on a shared machine
+            start = time.perf_counter()
+            run_clip(model, example_rgb, example_semantic, semantics)
+            times.append((time.perf_counter() - start) / semantics.shape[1])
+    assert min(times) < 0.5
+
+
+def test_frame_sizes_not_divisible_by_the_downsampling():
+    cfg = tiny("dance")
+    cfg.height, cfg.width = 50, 38  # 50 -> 25 -> 13 -> 7; 38 -> 19 -> 10 -> 5
+    model = eval_model(cfg)
+    with torch.no_grad():
+        outputs = run_clip(model, *inputs(cfg, batch=1, k=2))
+    assert outputs[-1].frame.shape == (1, 3, 50, 38)
+
+
+def test_dtype_follows_the_model_and_inputs():
+    cfg = tiny("face")
+    model = eval_model(cfg).double()
+    example_rgb, example_semantic, semantics = (x.double() for x in inputs(cfg, batch=1, k=2))
+    with torch.no_grad():
+        outputs = run_clip(model, example_rgb, example_semantic, semantics)
+    assert outputs[-1].frame.dtype == torch.float64
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# Generator: the examples
+# ----------------------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("conditioning", CONDITIONINGS)
+@pytest.mark.parametrize("task", TASKS)
+def test_permuting_the_examples_leaves_the_output_unchanged(task, conditioning):
+    cfg = tiny(task, conditioning=conditioning)
+    model = eval_model(cfg)
+    example_rgb, example_semantic, semantics = inputs(cfg, batch=2, k=3)
+    order = torch.tensor([2, 0, 1])
+    with torch.no_grad():
+        reference = run_clip(model, example_rgb, example_semantic, semantics)
+        permuted = run_clip(model, example_rgb[:, order], example_semantic[:, order], semantics)
+    for a, b in zip(reference, permuted):
+        torch.testing.assert_close(a.frame, b.frame, atol=1e-5, rtol=1e-5)
+        assert torch.equal(order[b.example_index], a.example_index)  # the same example is warped
+
+
+@pytest.mark.parametrize("conditioning", CONDITIONINGS)
+@pytest.mark.parametrize("task", TASKS)
+def test_k_copies_of_one_example_give_the_single_example_output(task, conditioning):
+    cfg = tiny(task, conditioning=conditioning)
+    model = eval_model(cfg)
+    example_rgb, example_semantic, semantics = inputs(cfg, batch=2, k=1)
+    copies = 4
+    with torch.no_grad():
+        single = run_clip(model, example_rgb, example_semantic, semantics)
+        repeated = run_clip(model, example_rgb.repeat(1, copies, 1, 1, 1), example_semantic.repeat(1, copies, 1, 1, 1),
+                            semantics)
+    for a, b in zip(single, repeated):
+        torch.testing.assert_close(a.frame, b.frame, atol=1e-5, rtol=1e-5)
+
+
+@pytest.mark.parametrize("conditioning", CONDITIONINGS)
+@pytest.mark.parametrize("task", TASKS)
+def test_each_sample_uses_its_own_examples(task, conditioning):
+    cfg = tiny(task, conditioning=conditioning)
+    model = eval_model(cfg)
+    example_rgb, example_semantic, semantics = inputs(cfg, batch=2, k=2)
+    other_rgb, other_semantic, _ = inputs(cfg, batch=2, k=2, seed=1)
+    example_rgb2, example_semantic2 = example_rgb.clone(), example_semantic.clone()
+    example_rgb2[1], example_semantic2[1] = other_rgb[1], other_semantic[1]  # only sample 1's examples change
+    with torch.no_grad():
+        before = run_clip(model, example_rgb, example_semantic, semantics)
+        after = run_clip(model, example_rgb2, example_semantic2, semantics)
+    for a, b in zip(before, after):
+        torch.testing.assert_close(a.frame[0], b.frame[0], atol=1e-6, rtol=1e-6)  # sample 0 untouched
+        assert not torch.allclose(a.raw[1], b.raw[1], atol=1e-4)  # sample 1 follows its new examples
+
+
+def test_attention_rows_sum_to_one_and_follow_the_query():
+    cfg = tiny("dance")
+    model = eval_model(cfg)
+    example_rgb, example_semantic, semantics = inputs(cfg, batch=2, k=3)
+    with torch.no_grad():
+        out = run_clip(model, example_rgb, example_semantic, semantics)[-1]
+    b, h_a, w_a, k = out.attention.shape[:4]
+    assert (b, k) == (2, 3) and out.attention.shape[4:] == (h_a, w_a)
+    rows = out.attention.reshape(b, h_a * w_a, -1).sum(dim=-1)
+    torch.testing.assert_close(rows, torch.ones_like(rows))
+
+    # A key equal to a scaled query wins: softmax over all K * N positions jointly.
+    query = torch.randn(1, 4, 2, 2)
+    keys = torch.randn(1, 2, 4, 2, 2)
+    keys[0, 1] = 50 * query[0]
+    alpha = attention_weights(query, keys)  # (1, 4, 8)
+    assert alpha[0, :, 4:].sum() > 0.99 * alpha.sum()
+
+
+@pytest.mark.parametrize(("conditioning", "attention"), [(c, True) for c in CONDITIONINGS] + [("ours", False)])
+@pytest.mark.parametrize("task", TASKS)
+def test_cached_examples_give_the_same_frames_as_recomputing(task, conditioning, attention):
+    cfg = tiny(task, conditioning=conditioning, attention=attention)
+    model = eval_model(cfg)
+    example_rgb, example_semantic, semantics = inputs(cfg, batch=2, k=2, n_frames=3)
+    with torch.no_grad():
+        cached = run_clip(model, example_rgb, example_semantic, semantics, cache_once=True)
+        recomputed = run_clip(model, example_rgb, example_semantic, semantics, cache_once=False)
+    for a, b in zip(cached, recomputed):
+        assert torch.equal(a.frame, b.frame)
+    if conditioning == "ours":
+        cache = model.encode_examples(example_rgb, example_semantic)
+        assert (cache.theta is not None) == (not attention)  # without attention theta_H itself is cached
+
+
+def test_more_previous_frames_than_tau_and_fewer():
+    cfg = tiny("face", n_prev_frames=2)
+    model = eval_model(cfg)
+    example_rgb, example_semantic, semantics = inputs(cfg, batch=1, k=1, n_frames=4)
+    with torch.no_grad():
+        outputs = run_clip(model, example_rgb, example_semantic, semantics)  # frame 2 sees 1 < tau previous frames
+    assert outputs[-1].frame.shape == (1, 3, cfg.height, cfg.width)
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# Warping
+# ----------------------------------------------------------------------------------------------------------------
+
+
+def test_warp_with_zero_flow_is_the_identity():
+    image = torch.randn(2, 3, 9, 13)
+    torch.testing.assert_close(warp(image, torch.zeros(2, 2, 9, 13)), image, atol=1e-5, rtol=0)
+
+
+@pytest.mark.parametrize(("dx", "dy"), [(2, 0), (0, -3), (1, 2)])
+def test_warp_with_constant_flow_shifts_by_that_many_pixels(dx, dy):
+    image = torch.randn(1, 3, 16, 20)
+    flow = torch.empty(1, 2, 16, 20)
+    flow[:, 0], flow[:, 1] = dx, dy
+    out = warp(image, flow)
+    # out[y, x] = image[y + dy, x + dx] wherever the source lies inside the image.
+    ys, xs = slice(max(0, -dy), 16 - max(0, dy)), slice(max(0, -dx), 20 - max(0, dx))
+    src_ys, src_xs = slice(ys.start + dy, ys.stop + dy), slice(xs.start + dx, xs.stop + dx)
+    torch.testing.assert_close(out[..., ys, xs], image[..., src_ys, src_xs], atol=1e-5, rtol=0)
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# Configuration and presets
+# ----------------------------------------------------------------------------------------------------------------
+
+
+def test_task_specs_and_frame_sizes():
+    assert [task_spec(t).semantic_nc for t in TASKS] == [18, 1, 10]
+    assert task_frame_size("dance", 128) == (128, 96) and task_frame_size("dance", 64) == (64, 48)
+    assert task_frame_size("dance", 256) == (256, 192)
+    assert task_frame_size("face", 64) == (64, 64) and task_frame_size("street", 64) == (64, 128)
+    assert model_preset("street", "tiny").generator.warp_example is False
+    assert model_preset("dance", "tiny").generator.warp_example is True
+
+
+def test_config_round_trips_through_a_dict_and_rejects_unknown_keys():
+    cfg = model_preset("face", 128)
+    assert ModelConfig.from_dict(cfg.to_dict()) == cfg
+    assert ModelConfig.from_dict({"generator": {"ngf": 16}}).generator.ngf == 16
+    with pytest.raises(UserError, match="unknown generator config key"):
+        ModelConfig.from_dict({"generator": {"ngf_typo": 16}})
+    with pytest.raises(UserError, match="conditioning"):
+        ModelConfig.from_dict({"generator": {"conditioning": "nope"}})
+    with pytest.raises(UserError, match="unknown task"):
+        ModelConfig.from_dict({"task": "juggling"})
+    with pytest.raises(UserError, match="unknown model size"):
+        model_preset("dance", 512)
+
+
+def test_128_preset_is_about_six_million_generator_parameters():
+    for task in TASKS:
+        counts = FewShotGenerator(model_preset(task, 128).generator).parameter_counts()
+        assert 5.0e6 < counts["total"] < 7.0e6, (task, counts)
+
+
+def test_paper_preset_builds_and_renders_a_256_frame_on_cpu():
+    """The paper's channel ladder (32 ... 1024, 5 downsamplings): one 256 x 256 face frame, with a previous frame."""
+    start = time.perf_counter()
+    cfg = model_preset("face", "paper")
+    assert [cfg.generator.channels(i) for i in range(7)] == [32, 64, 128, 256, 512, 1024, 1024]
+    torch.manual_seed(0)
+    model = FewShotGenerator(cfg.generator).eval()
+    example_rgb, example_semantic, semantics = inputs(cfg, batch=1, k=1)
+    with torch.no_grad():
+        out = run_clip(model, example_rgb, example_semantic, semantics)[-1]
+    assert out.frame.shape == (1, 3, 256, 256) and torch.isfinite(out.frame).all()
+    assert time.perf_counter() - start < 30
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# Discriminators
+# ----------------------------------------------------------------------------------------------------------------
+
+
+def test_image_discriminator_returns_features_per_scale_and_trains():
+    cfg = model_preset("dance", "64")
+    torch.manual_seed(0)
+    d = ImageDiscriminator(cfg.discriminator)
+    _, _, c_s = cfg.height, cfg.width, cfg.discriminator.semantic_nc
+    s, s_e = torch.rand(2, c_s, 64, 48), torch.rand(2, c_s, 64, 48)
+    e, x = torch.rand(2, 3, 64, 48) * 2 - 1, torch.rand(2, 3, 64, 48) * 2 - 1
+    features = d(s, e, s_e, x)
+    assert len(features) == cfg.discriminator.num_scales
+    for scale in features:
+        assert len(scale) == cfg.discriminator.n_layers + 2
+        assert scale[-1].shape[:2] == (2, 1)  # patch logits
+    sum(f[-1].mean() for f in features).backward()
+    assert all(p.grad is not None and torch.isfinite(p.grad).all() for p in d.parameters())
+
+
+def test_temporal_discriminator_scales_and_conditions():
+    cfg = model_preset("face", "tiny").discriminator
+    cfg = dataclasses.replace(cfg, temporal_frames=3, temporal_scales=2, temporal_condition_channels=2)
+    torch.manual_seed(0)
+    d = TemporalDiscriminator(cfg).eval()  # eval: spectral norm's power iteration does not step between calls
+    assert [d.frames_needed(s) for s in range(2)] == [3, 7]
+    frames, flows = torch.rand(2, 7, 3, 32, 32), torch.rand(2, 7, 2, 32, 32)
+    features = d(frames, flows)
+    assert len(features) == 2 and features[1][-1].shape[:2] == (2, 1)
+    assert len(d(frames[:, :4], flows[:, :4])) == 1  # 4 frames: only stride 1 fits
+    # Scale 1 sees frames 0, 3, 6: changing frame 5 changes only scale 0's logits.
+    changed = frames.clone()
+    changed[:, 5] = 0
+    again = d(changed, flows)
+    assert torch.equal(features[1][-1], again[1][-1]) and not torch.equal(features[0][-1], again[0][-1])
+    with pytest.raises(ValueError, match="condition channels"):
+        d(frames)

@@ -1,0 +1,192 @@
+"""Training: a smoke run per task, exact resume, the NaN guard, atomic checkpoints, signals and a 2-process run."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+import torch
+import yaml
+
+import fsvid2vid.train.trainer as trainer_module
+from fsvid2vid.train.checkpoint import latest_checkpoint, read_checkpoint, save_checkpoint
+from fsvid2vid.train.config import TrainConfig, load_config
+from fsvid2vid.train.trainer import Trainer, TrainingDiverged, train
+from tests.conftest import ROOT
+
+
+def tiny_config(task: str, root, steps: int = 3, **schedule) -> TrainConfig:
+    return TrainConfig.from_dict({
+        "task": task, "model_size": "tiny",
+        "model": {"discriminator": {"temporal_frames": 2}},
+        "data": {"root": str(root), "workers": 0},
+        "schedule": {"steps": steps, "batch_size": 2, "K_max": 2, "single_frame_steps": 1, "T_start": 2,
+                     "T_double_every": 100, "T_max": 2, **schedule},
+        "run": {"checkpoint_every": 100, "log_every": 1, "image_every": 2, "device": "cpu", "threads": 1},
+    })
+
+
+@pytest.mark.parametrize("task", ["dance", "face", "street"])
+def test_smoke_run_per_task(task, request, tmp_path):
+    root = request.getfixturevalue(f"{task}_dir")
+    summary = train(tiny_config(task, root), tmp_path / "run", progress=False)
+    assert summary["step"] == 3 and not summary["interrupted"]
+    tensors, meta = read_checkpoint(latest_checkpoint(tmp_path / "run"))
+    assert meta["step"] == 3 and meta["task"] == task
+    assert all(torch.isfinite(v).all() for k, v in tensors.items() if v.is_floating_point())
+    assert list((tmp_path / "run" / "tb").glob("events.*")), "TensorBoard log written"
+    assert (tmp_path / "run" / "config.yaml").is_file()
+
+
+def test_every_loss_is_logged_and_temporal_terms_appear_once_t_grows(dance_dir, tmp_path):
+    t = Trainer(tiny_config("dance", dance_dir), tmp_path / "run", progress=False)
+    loader = iter(t._loader())
+    first = t.train_step(next(loader))
+    assert first["T"] == 1 and "G/flow" not in first and "G/warp" in first  # example warp from the start
+    second = t.train_step(next(loader))
+    assert second["T"] == 2
+    for name in ("G/gan", "G/feature_matching", "G/temporal_gan", "G/temporal_feature_matching", "G/l1", "G/flow",
+                 "G/warp", "G/mask", "D/image_real", "D/image_fake", "D/temporal_real", "D/temporal_fake"):
+        assert name in second and second[name] == second[name], name
+
+
+def test_resume_is_exact(dance_dir, tmp_path):
+    straight = train(tiny_config("dance", dance_dir, steps=4), tmp_path / "a", progress=False)
+    train(tiny_config("dance", dance_dir, steps=2), tmp_path / "b", progress=False)
+    resumed = train(tiny_config("dance", dance_dir, steps=4), tmp_path / "b", resume=True, progress=False)
+    assert straight["step"] == resumed["step"] == 4
+    a, _ = read_checkpoint(latest_checkpoint(tmp_path / "a"))
+    b, _ = read_checkpoint(latest_checkpoint(tmp_path / "b"))
+    assert a.keys() == b.keys()
+    for key in a:
+        torch.testing.assert_close(a[key], b[key], rtol=0, atol=1e-6, msg=key)
+
+
+def test_nan_guard_skips_and_then_stops_naming_the_last_checkpoint(dance_dir, tmp_path, monkeypatch):
+    cfg = tiny_config("dance", dance_dir, steps=6)
+    cfg.run.nan_patience = 2
+    cfg.run.checkpoint_every = 1
+    t = Trainer(cfg, tmp_path / "run", progress=False)
+    real_hinge = trainer_module.generator_hinge
+
+    def poisoned(features):  # a NaN from the third step on
+        return real_hinge(features) * (float("nan") if t.step >= 2 else 1.0)
+
+    monkeypatch.setattr(trainer_module, "generator_hinge", poisoned)
+    before = {k: v.clone() for k, v in t.generator.state_dict().items()}
+    with pytest.raises(TrainingDiverged, match=r"last good checkpoint: .*step-0000002\.safetensors"):
+        t.train()
+    assert t.step == 4  # steps 3 and 4 were skipped, then the run stopped
+    after = t.generator.state_dict()
+    assert any(not torch.equal(before[k], after[k]) for k in before)  # steps 1-2 trained
+    _, meta = read_checkpoint(latest_checkpoint(tmp_path / "run"))
+    assert meta["step"] == 2
+
+
+def test_a_checkpoint_killed_while_writing_never_replaces_the_last_good_one(tmp_path, monkeypatch):
+    module = torch.nn.Linear(3, 2)
+    opt = torch.optim.Adam(module.parameters())
+    module(torch.ones(1, 3)).sum().backward()
+    opt.step()
+    good = save_checkpoint(tmp_path, 1, {"m": module}, {"o": opt}, {"task": "dance"})
+
+    def killed(tensors, path, metadata=None):
+        with open(path, "wb") as f:
+            f.write(b"partial")
+        raise KeyboardInterrupt
+
+    import fsvid2vid.train.checkpoint as ckpt
+
+    monkeypatch.setattr(ckpt, "save_file", killed)
+    with pytest.raises(KeyboardInterrupt):
+        save_checkpoint(tmp_path, 2, {"m": module}, {"o": opt}, {"task": "dance"})
+    assert latest_checkpoint(tmp_path) == good
+    tensors, meta = read_checkpoint(good)
+    assert meta["step"] == 1 and "model.m.weight" in tensors
+    assert sorted(p.name for p in (tmp_path / "checkpoints").iterdir()) == [
+        "latest.json", "step-0000001.json", "step-0000001.safetensors"]
+
+
+def test_existing_run_needs_resume_and_bad_configs_are_one_line_errors(dance_dir, tmp_path):
+    from fsvid2vid.errors import UserError
+
+    train(tiny_config("dance", dance_dir, steps=1), tmp_path / "run", progress=False)
+    with pytest.raises(UserError, match="pass --resume"):
+        Trainer(tiny_config("dance", dance_dir, steps=2), tmp_path / "run", progress=False)
+    with pytest.raises(UserError, match="no checkpoint to resume"):
+        Trainer(tiny_config("dance", dance_dir, steps=2), tmp_path / "new", resume=True, progress=False)
+    with pytest.raises(UserError, match="unknown key"):
+        TrainConfig.from_dict({"schedule": {"stepz": 3}})
+    with pytest.raises(UserError, match="holds dance clips"):
+        Trainer(tiny_config("face", dance_dir), tmp_path / "face", progress=False)
+    (tmp_path / "bad.yaml").write_text("task: [unclosed")
+    with pytest.raises(UserError, match="not a readable YAML"):
+        load_config(tmp_path / "bad.yaml")
+
+
+def _write_config(path, cfg: TrainConfig) -> None:
+    path.write_text(yaml.safe_dump(cfg.to_dict()))
+
+
+def test_sigterm_saves_a_checkpoint_and_resume_continues(dance_dir, tmp_path):
+    cfg = tiny_config("dance", dance_dir, steps=10_000)
+    _write_config(tmp_path / "cfg.yaml", cfg)
+    cmd = [sys.executable, "-m", "fsvid2vid", "train", "--config", str(tmp_path / "cfg.yaml"), "--out",
+           str(tmp_path / "run"), "--quiet"]
+    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.time() + 120
+    while not list((tmp_path / "run" / "tb").glob("events.*")) and time.time() < deadline:
+        time.sleep(0.5)
+    time.sleep(2)
+    proc.send_signal(signal.SIGTERM)
+    out, err = proc.communicate(timeout=120)
+    assert proc.returncode == 130, err
+    assert "interrupted at step" in out
+    _, meta = read_checkpoint(latest_checkpoint(tmp_path / "run"))
+    step = meta["step"]
+    assert step >= 1
+    r = subprocess.run(cmd + ["--resume", "--steps", str(step + 1)], cwd=ROOT, capture_output=True, text=True,
+                       timeout=300)
+    assert r.returncode == 0, r.stderr
+    _, meta = read_checkpoint(latest_checkpoint(tmp_path / "run"))
+    assert meta["step"] == step + 1
+
+
+def test_two_process_gloo_run(dance_dir, tmp_path):
+    cfg = tiny_config("dance", dance_dir, steps=2)
+    cfg.schedule.batch_size = 1
+    _write_config(tmp_path / "cfg.yaml", cfg)
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    r = subprocess.run([sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node=2",
+                        "-m", "fsvid2vid", "train", "--config", str(tmp_path / "cfg.yaml"), "--out",
+                        str(tmp_path / "run"), "--quiet"],
+                       cwd=ROOT, capture_output=True, text=True, timeout=300, env=env)
+    assert r.returncode == 0, r.stderr[-3000:]
+    assert r.stdout.count("finished at step 2") == 1, "only rank 0 reports"
+    tensors, meta = read_checkpoint(latest_checkpoint(tmp_path / "run"))
+    assert meta["step"] == 2
+
+
+def test_report_plots_losses_and_an_unseen_subject_sheet(dance_dir, tmp_path):
+    from fsvid2vid.train.report import plot_losses, unseen_sheet
+
+    train(tiny_config("dance", dance_dir, steps=2), tmp_path / "run", progress=False)
+    import cv2
+
+    curves = cv2.imread(str(plot_losses(tmp_path / "run", tmp_path / "losses.png")))
+    assert curves is not None and curves.shape[0] > 100
+    sheet = cv2.imread(str(unseen_sheet(latest_checkpoint(tmp_path / "run"), dance_dir, tmp_path / "s.png",
+                                        subjects=2, k=2, frames=(0, 5))))
+    assert sheet.shape == (2 * 64, (2 + 2 * 3) * 48, 3)
+
+
+@pytest.mark.parametrize("path", sorted((ROOT / "configs").glob("*.yaml")), ids=lambda p: p.name)
+def test_shipped_configs_load(path):
+    cfg = load_config(path)
+    assert cfg.task == path.stem.split("-")[0]
+    assert cfg.model.height == int(path.stem.split("-")[1])
+    assert cfg.schedule.T(cfg.schedule.steps - 1) == cfg.schedule.T_max
