@@ -105,6 +105,33 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--device", help="cpu, cuda, cuda:1 or auto (overrides run.device)")
     train.add_argument("--quiet", action="store_true", help="no progress bar")
 
+    gen = commands.add_parser(
+        "generate", help="animate example images with a driving clip into an mp4",
+        description="Generate a video of the subject in --examples (K >= 1 frames) performing the motion of the "
+                    "driving clip, with a trained model. Writes an H.264 mp4 and a JSON of metadata next to it.")
+    gen.add_argument("--checkpoint", required=True, type=Path,
+                     help="a generator file (models/*.safetensors) or a training checkpoint")
+    gen.add_argument("--examples", required=True, nargs="+", type=Path, metavar="IMG",
+                     help="example frames <clip>/rgb/NNNNNN.png (their semantic maps are read from the clip)")
+    gen.add_argument("--driving", required=True, type=Path, metavar="CLIP", help="driving clip folder")
+    gen.add_argument("--out", required=True, type=Path, help="mp4 file to write")
+    gen.add_argument("--side-by-side", action="store_true",
+                     help="also write <out>-side-by-side.mp4: semantic | examples | output | ground truth")
+    gen.add_argument("--frames-dir", type=Path, help="also write the frames as PNG files into this folder")
+    gen.add_argument("--sheet", type=Path, help="also write a PNG contact sheet: examples, then semantic | generated "
+                     "| ground truth for four frames")
+    gen.add_argument("--max-frames", type=_int, help="stop after this many frames")
+    gen.add_argument("--device", default="cpu", help="cpu (default), cuda, cuda:1")
+    gen.add_argument("--overwrite", action="store_true", help="replace existing outputs")
+    gen.add_argument("--quiet", action="store_true", help="no progress bar")
+
+    export = commands.add_parser("export", help="export a training checkpoint's generator (fp16 safetensors)",
+                                 description="Write the generator of a training checkpoint as one self-contained "
+                                             "safetensors file (config in its header), fp16 by default.")
+    export.add_argument("--checkpoint", required=True, type=Path, help="training checkpoint (.safetensors)")
+    export.add_argument("--out", required=True, type=Path, help="generator file to write")
+    export.add_argument("--fp32", action="store_true", help="keep float32 weights")
+
     preview = data_commands.add_parser("preview", help="side-by-side mp4 of one clip",
                                        description="Write an H.264 mp4 of a clip: semantic layers | RGB.")
     preview.add_argument("clip", type=Path, metavar="CLIP", help="clip folder")
@@ -184,12 +211,30 @@ def _cmd_train(args: argparse.Namespace) -> int:
     return 130 if summary["interrupted"] else 0
 
 
+def _cmd_generate(args: argparse.Namespace) -> None:
+    from fsvid2vid.infer.generate import generate
+
+    info = generate(args.checkpoint, args.examples, args.driving, args.out, side_by_side=args.side_by_side,
+                    frames_dir=args.frames_dir, sheet=args.sheet, max_frames=args.max_frames, overwrite=args.overwrite,
+                    device=args.device, progress=not args.quiet)
+    for path in info["outputs"]:
+        print(f"wrote {path}")
+
+
+def _cmd_export(args: argparse.Namespace) -> None:
+    from fsvid2vid.infer.model_file import export_generator
+
+    print(f"wrote {export_generator(args.checkpoint, args.out, half=not args.fp32)}")
+
+
 _COMMANDS = {
     ("data", "synth"): _cmd_data_synth,
     ("data", "render"): _cmd_data_render,
     ("data", "sheet"): _cmd_data_sheet,
     ("data", "preview"): _cmd_data_preview,
     ("train", None): _cmd_train,
+    ("generate", None): _cmd_generate,
+    ("export", None): _cmd_export,
 }
 
 

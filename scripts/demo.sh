@@ -1,17 +1,31 @@
 #!/usr/bin/env bash
-# `make demo`: render unseen (test-split) subjects of the three benchmark tasks, a contact sheet and a side-by-side
-# mp4 for each, and print where they are.
+# `make demo`: the bundled dance model animates an unseen (test-split) dancer, from K = 2 example frames, with the
+# motion of another unseen dancer; then benchmark samples of the face and street tasks. Prints where everything is.
 set -euo pipefail
 PY=${PY:-.venv/bin/python}
 OUT=${DEMO_OUT:-outputs/demo}
+MODEL=${MODEL:-models/dance-64.safetensors}
 mkdir -p "$OUT"
-for task in dance face street; do
-  "$PY" -m fsvid2vid data synth --task "$task" --split test --subjects 4 --clips-per-subject 1 --cross-identity 1 \
-    --frames 45 --size 128 --out "$OUT/$task" --overwrite --quiet
-  "$PY" -m fsvid2vid data sheet "$OUT/$task" --out "$OUT/$task-sheet.png" --subjects 4 --frames 4
-  first=$(ls -d "$OUT/$task"/s*_c00 | head -n 1)
-  "$PY" -m fsvid2vid data preview "$first" --out "$OUT/$task-preview.mp4"
+
+# Two unseen dancers (test split) at the model's size, and dancer 1000000 performing dancer 1000001's motion: the
+# driving clip's RGB frames are the ground truth of what the model should produce.
+"$PY" -m fsvid2vid data synth --task dance --split test --subjects 2 --clips-per-subject 1 --cross-identity 1 \
+  --frames 45 --size 64 --out "$OUT/dance-data" --overwrite --quiet
+"$PY" -m fsvid2vid generate --checkpoint "$MODEL" \
+  --examples "$OUT/dance-data/s1000000_c00/rgb/000008.png" "$OUT/dance-data/s1000000_c00/rgb/000030.png" \
+  --driving "$OUT/dance-data/s1000000_x1000001_c00" --out "$OUT/dance.mp4" --side-by-side --sheet "$OUT/dance-sheet.png" --overwrite --quiet
+
+
+for task in face street; do
+  "$PY" -m fsvid2vid data synth --task "$task" --split test --subjects 4 --clips-per-subject 1 --frames 30 \
+    --size 128 --out "$OUT/$task-data" --overwrite --quiet
+  "$PY" -m fsvid2vid data sheet "$OUT/$task-data" --out "$OUT/$task-data-sheet.png" --subjects 4 --frames 4
+  first=$(ls -d "$OUT/$task-data"/s*_c00 | head -n 1)
+  "$PY" -m fsvid2vid data preview "$first" --out "$OUT/$task-data-preview.mp4"
 done
 echo
-echo "Demo outputs (benchmark samples of unseen test subjects; the trained-model demo arrives with generate):"
-ls -1 "$OUT"/*.png "$OUT"/*.mp4
+echo "Demo outputs:"
+echo "  $OUT/dance.mp4                 the bundled model: unseen dancer 1000000 (2 examples) with dancer 1000001's motion"
+echo "  $OUT/dance-side-by-side.mp4    skeleton | examples | generated | ground truth"
+echo "  $OUT/dance-sheet.png           contact sheet: examples, then skeleton | generated | ground truth"
+echo "  $OUT/face-data-sheet.png, $OUT/street-data-sheet.png and *-preview.mp4: benchmark samples (no bundled model yet)"

@@ -18,9 +18,9 @@ import torch
 from fsvid2vid.data.dataset import FewShotVideoDataset
 from fsvid2vid.data.encode import semantic_preview, tensor_to_rgb
 from fsvid2vid.data.layout import find_clips, read_meta
+from fsvid2vid.infer.model_file import load_generator
 from fsvid2vid.media import write_png
-from fsvid2vid.models import FewShotGenerator, ModelConfig
-from fsvid2vid.train.checkpoint import latest_checkpoint, read_checkpoint
+from fsvid2vid.train.checkpoint import latest_checkpoint
 
 MAIN_CURVES = ("G/l1", "G/gan", "G/feature_matching", "G/temporal_gan", "G/flow", "G/warp", "G/mask",
                "D/image_real", "D/image_fake", "D/temporal_real", "D/temporal_fake", "T", "time/step_seconds")
@@ -69,22 +69,12 @@ def plot_losses(run_dir: Path, out: Path, smooth: int = 20) -> Path:
     return out
 
 
-def load_generator(checkpoint: Path, device: str = "cpu") -> tuple[FewShotGenerator, ModelConfig]:
-    """The generator of a training checkpoint, in eval mode."""
-    tensors, meta = read_checkpoint(checkpoint)
-    cfg = ModelConfig.from_dict(meta["config"]["model"])
-    generator = FewShotGenerator(cfg.generator)
-    prefix = "model.generator."
-    generator.load_state_dict({k[len(prefix):]: v for k, v in tensors.items() if k.startswith(prefix)})
-    return generator.to(device).eval(), cfg
-
-
 @torch.no_grad()
 def unseen_sheet(checkpoint: Path, test_root: Path, out: Path, subjects: int = 6, k: int = 2,
                  frames: tuple[int, ...] = (0, 8, 16, 23)) -> Path:
     """Rows: unseen subjects. Columns: K examples, then for each frame in ``frames``: driving semantics | generated |
-    ground truth."""
-    generator, _ = load_generator(checkpoint)
+    ground truth. ``checkpoint``: a training checkpoint or an exported generator file."""
+    generator, _, _ = load_generator(checkpoint)
     data = FewShotVideoDataset(test_root)
     index = {d.name: i for i, d in enumerate(data.clip_dirs)}
     rows = []

@@ -1,0 +1,1 @@
+"""Inference: generator files, the streaming synthesizer, and the generate command."""

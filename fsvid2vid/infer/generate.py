@@ -1,0 +1,88 @@
+"""The ``generate`` command: examples + a driving clip -> an H.264 mp4 (optionally side by side, and PNG frames)."""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from tqdm import tqdm
+
+from fsvid2vid.data.encode import semantic_preview, tensor_to_rgb
+from fsvid2vid.data.layout import read_meta
+from fsvid2vid.errors import UserError
+from fsvid2vid.infer.synthesizer import Synthesizer, driving_clip, load_examples
+from fsvid2vid.media import write_mp4, write_png
+
+
+def generate(checkpoint: Path, examples: list[Path], driving: Path, out: Path, side_by_side: bool = False,
+             frames_dir: Path | None = None, sheet: Path | None = None, max_frames: int | None = None,
+             overwrite: bool = False, device: str = "cpu", progress: bool = True) -> dict[str, Any]:
+    """Write ``out`` (mp4) and ``out``.json (metadata); with ``side_by_side`` also ``<out stem>-side-by-side.mp4``
+    (semantic | examples | generated | ground truth when the driving clip has RGB frames); with ``sheet`` a PNG:
+    the examples, then semantic | generated | ground truth for four frames spread over the clip."""
+    out = Path(out)
+    if out.suffix.lower() != ".mp4":
+        raise UserError(f"{out}: the output must be an .mp4 file")
+    side = out.with_name(f"{out.stem}-side-by-side.mp4")
+    targets = [out, out.with_suffix(".json")] + ([side] if side_by_side else []) + ([sheet] if sheet else [])
+    for target in targets:
+        if not target.parent.is_dir():
+            raise UserError(f"{target}: its folder {target.parent} does not exist; create it or choose another --out")
+        if target.exists() and not overwrite:
+            raise UserError(f"{target}: already exists; pass --overwrite or choose another --out")
+    synth = Synthesizer.from_checkpoint(checkpoint, device)
+    meta = read_meta(driving)
+    if meta.task != synth.config.task:
+        raise UserError(f"{driving}: is a {meta.task} clip, {checkpoint} is a {synth.config.task} model")
+    if (meta.height, meta.width) != (synth.config.height, synth.config.width):
+        raise UserError(f"{driving}: frames are {meta.width}x{meta.height}, the model expects "
+                        f"{synth.config.width}x{synth.config.height}; render the clip with --size "
+                        f"{synth.config.height}")
+    ex = load_examples(examples, synth.layers)
+    synth.check(ex)
+    if frames_dir is not None:
+        frames_dir.mkdir(parents=True, exist_ok=True)
+    n = meta.n_frames if max_frames is None else min(max_frames, meta.n_frames)
+    example_strip = np.concatenate([tensor_to_rgb(e) for e in ex.rgb], axis=1)
+    panels: list[np.ndarray] = []
+    sheet_frames = set(np.linspace(0, n - 1, min(4, n)).round().astype(int).tolist())
+    sheet_cells: list[np.ndarray] = [example_strip]
+    started = time.perf_counter()
+
+    def frames():
+        bar = tqdm(total=n, unit="frame", desc="generate", disable=not progress)
+        for i, result in enumerate(synth.animate(ex, driving_clip(driving, n))):
+            if frames_dir is not None:
+                write_png(frames_dir / f"{i:06d}.png", result.rgb)
+            semantic = semantic_preview(result.driving.semantic, synth.layers)
+            truth = [] if result.driving.rgb is None else [result.driving.rgb]
+            if side_by_side:
+                panels.append(np.concatenate([semantic, example_strip, result.rgb, *truth], axis=1))
+            if sheet is not None and i in sheet_frames:
+                gap = np.full((result.rgb.shape[0], 2, 3), 255, np.uint8)
+                sheet_cells.extend([gap, semantic, result.rgb, *truth])
+            bar.update()
+            yield result.rgb
+        bar.close()
+
+    count = write_mp4(out, frames(), meta.fps)
+    seconds = time.perf_counter() - started
+    if side_by_side:
+        write_mp4(side, iter(panels), meta.fps)
+    if sheet is not None:
+        write_png(sheet, np.concatenate(sheet_cells, axis=1))
+    info = {
+        "checkpoint": str(checkpoint), "model": synth.info, "task": synth.config.task, "examples": ex.paths,
+        "K": len(ex.paths), "driving": str(driving), "frames": count, "fps": meta.fps, "finetune_steps": 0,
+        "seed": 0, "seconds": round(seconds, 3), "device": str(device), "torch": torch.__version__,
+        "outputs": [str(out)] + ([str(side)] if side_by_side else []) + ([str(sheet)] if sheet else []),
+    }
+    tmp = out.with_suffix(".json.tmp")
+    tmp.write_text(json.dumps(info, indent=1))
+    os.replace(tmp, out.with_suffix(".json"))
+    return info

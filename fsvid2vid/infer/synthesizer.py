@@ -1,0 +1,154 @@
+"""Streaming inference: K example images of a subject + a driving semantic video -> generated frames, one at a time.
+
+    synth = Synthesizer.from_checkpoint("models/dance-64.safetensors")
+    examples = load_examples(["data/dance-test-64/s1000000_c00/rgb/000004.png", ...], synth.layers)
+    for frame in synth.animate(examples, driving_clip("data/dance-test-64/s1000000_x1000001_c00")):
+        frame.rgb  # (H, W, 3) uint8
+
+The example-dependent part of the network runs once per example set; only the last tau generated frames are kept,
+so memory stays flat however long the driving video is.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from fsvid2vid.data.encode import rgb_to_tensor, semantic_to_tensor, tensor_to_rgb
+from fsvid2vid.data.layout import RGB_DIR, ClipMeta, frame_name, read_image, read_meta
+from fsvid2vid.data.synth.common import SemanticLayer
+from fsvid2vid.errors import UserError
+from fsvid2vid.infer.model_file import load_generator
+from fsvid2vid.models import FewShotGenerator, FrameOutput, ModelConfig
+
+
+@dataclass
+class Examples:
+    """K example frames of one subject with their semantic maps."""
+
+    rgb: torch.Tensor  # (K, 3, H, W) in [-1, 1]
+    semantic: torch.Tensor  # (K, C_s, H, W)
+    paths: list[str]
+
+
+@dataclass
+class DrivingFrame:
+    """One frame of a driving video: its semantic map and, when known, the real frame (ground truth)."""
+
+    semantic: torch.Tensor  # (C_s, H, W)
+    rgb: np.ndarray | None = None  # (H, W, 3) uint8
+
+
+@dataclass
+class GeneratedFrame:
+    """One generated frame and what produced it."""
+
+    rgb: np.ndarray  # (H, W, 3) uint8
+    output: FrameOutput  # the network's intermediate quantities (batch of 1)
+    driving: DrivingFrame
+
+
+def _clip_of_frame(path: Path) -> tuple[Path, int]:
+    """(clip folder, frame index) of ``<clip>/rgb/NNNNNN.png``, or a one-line error."""
+    path = Path(path)
+    if path.parent.name != RGB_DIR or not path.stem.isdigit() or not (path.parent.parent / "meta.json").is_file():
+        raise UserError(f"{path}: example semantic maps not found; give an example frame inside a clip folder "
+                        f"(<clip>/{RGB_DIR}/NNNNNN.png), e.g. from `fsvid2vid data synth`")
+    return path.parent.parent, int(path.stem)
+
+
+def _frame_semantics(clip_dir: Path, meta: ClipMeta, index: int) -> torch.Tensor:
+    size = (meta.height, meta.width)
+    arrays = {}
+    for layer in meta.layers:
+        path = clip_dir / layer.name / frame_name(index)
+        arrays[layer.name] = read_image(path, 3 if layer.kind == "color" else 1, size)
+        if layer.kind == "label" and int(arrays[layer.name].max()) >= layer.num_classes:
+            raise UserError(f"{path}: holds label {int(arrays[layer.name].max())}, but the layer has "
+                            f"{layer.num_classes} classes")
+    return semantic_to_tensor(arrays, meta.layers)
+
+
+def load_examples(paths: Iterable[Path | str], layers: tuple[SemanticLayer, ...] | None = None) -> Examples:
+    """Example frames given as ``<clip>/rgb/NNNNNN.png`` files; their semantic maps come from the same clip."""
+    paths = [Path(p) for p in paths]
+    if not paths:
+        raise UserError("no example images given: pass at least one with --examples (K >= 1)")
+    rgbs, semantics = [], []
+    size = None
+    for path in paths:
+        if not path.is_file():
+            raise UserError(f"{path}: no such example image")
+        clip_dir, index = _clip_of_frame(path)
+        meta = read_meta(clip_dir)
+        if layers is not None and meta.layers != layers:
+            raise UserError(f"{path}: its clip has semantic layers {[x.name for x in meta.layers]}, the model "
+                            f"expects {[x.name for x in layers]}")
+        if size is not None and (meta.height, meta.width) != size:
+            raise UserError(f"{path}: is {meta.width}x{meta.height}, unlike the first example "
+                            f"({size[1]}x{size[0]}); give examples of one size")
+        size = (meta.height, meta.width)
+        rgbs.append(rgb_to_tensor(read_image(path, 3, size)))
+        semantics.append(_frame_semantics(clip_dir, meta, index))
+    return Examples(torch.stack(rgbs), torch.stack(semantics), [str(p) for p in paths])
+
+
+def driving_clip(clip_dir: Path | str, max_frames: int | None = None) -> Iterator[DrivingFrame]:
+    """The frames of a driving clip folder (semantic maps, and the RGB frames as ground truth when present)."""
+    clip_dir = Path(clip_dir)
+    meta = read_meta(clip_dir)
+    n = meta.n_frames if max_frames is None else min(meta.n_frames, max_frames)
+    for index in range(n):
+        rgb_path = clip_dir / RGB_DIR / frame_name(index)
+        rgb = read_image(rgb_path, 3, (meta.height, meta.width)) if rgb_path.is_file() else None
+        yield DrivingFrame(_frame_semantics(clip_dir, meta, index), rgb)
+
+
+class Synthesizer:
+    """A trained generator ready to animate example sets (see the module docstring)."""
+
+    def __init__(self, generator: FewShotGenerator, config: ModelConfig, device: str | torch.device = "cpu",
+                 info: dict | None = None):
+        self.generator, self.config, self.info = generator.to(device).eval(), config, info or {}
+        self.device = torch.device(device)
+        from fsvid2vid.data.synth import get_renderer
+
+        self.layers = get_renderer(config.task).layers
+
+    @classmethod
+    def from_checkpoint(cls, path: Path | str, device: str | torch.device = "cpu") -> Synthesizer:
+        generator, config, info = load_generator(path, device)
+        return cls(generator, config, device, info)
+
+    def check(self, examples: Examples) -> None:
+        """One-line errors when the examples do not fit the model."""
+        h, w = examples.rgb.shape[-2:]
+        if (h, w) != (self.config.height, self.config.width):
+            raise UserError(f"{examples.paths[0]}: is {w}x{h}, the model expects {self.config.width}x"
+                            f"{self.config.height} ({self.config.task}); render or resize the data to that size")
+        if examples.semantic.shape[1] != self.config.generator.semantic_nc:
+            raise UserError(f"{examples.paths[0]}: has {examples.semantic.shape[1]} semantic channels, the model "
+                            f"({self.config.task}) expects {self.config.generator.semantic_nc}")
+
+    @torch.no_grad()
+    def animate(self, examples: Examples, driving: Iterable[DrivingFrame]) -> Iterator[GeneratedFrame]:
+        """Yield one generated frame per driving frame; the examples are encoded once."""
+        self.check(examples)
+        g, device = self.generator, self.device
+        cache = g.encode_examples(examples.rgb[None].to(device), examples.semantic[None].to(device))
+        tau = g.cfg.n_prev_frames
+        prev_frames = prev_semantics = None
+        for index, frame in enumerate(driving):
+            semantic = frame.semantic[None].to(device)
+            if semantic.shape[1:] != examples.semantic.shape[1:]:
+                raise UserError(f"driving frame {index}: semantic map of shape {tuple(semantic.shape[1:])} does not "
+                                f"match the examples' {tuple(examples.semantic.shape[1:])}")
+            out = g(semantic, prev_frames, prev_semantics, cache)
+            cur_f, cur_s = out.frame[:, None], semantic[:, None]
+            prev_frames = cur_f if prev_frames is None else torch.cat((prev_frames, cur_f), 1)[:, -tau:]
+            prev_semantics = cur_s if prev_semantics is None else torch.cat((prev_semantics, cur_s), 1)[:, -tau:]
+            yield GeneratedFrame(tensor_to_rgb(out.frame[0]), out, frame)

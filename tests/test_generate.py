@@ -1,0 +1,157 @@
+"""Inference: export, the generate command end to end, and one-line errors that leave no partial output."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import av
+import numpy as np
+import pytest
+
+from fsvid2vid.cli import main
+from fsvid2vid.infer.model_file import export_generator, load_generator
+from fsvid2vid.infer.synthesizer import Synthesizer, driving_clip, load_examples
+from fsvid2vid.train.checkpoint import latest_checkpoint
+from fsvid2vid.train.trainer import train
+from tests.test_train import tiny_config
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory, dance_dir):
+    run = tmp_path_factory.mktemp("run")
+    train(tiny_config("dance", dance_dir, steps=1), run / "r", progress=False)
+    ckpt = latest_checkpoint(run / "r")
+    return ckpt, export_generator(ckpt, run / "dance-tiny.safetensors"), dance_dir
+
+
+def _cross(dance_dir):
+    cross = sorted(p for p in dance_dir.iterdir() if "_x" in p.name)[0]
+    own = dance_dir / (cross.name.split("_x")[0] + "_c00")
+    return own, cross
+
+
+def test_generate_round_trip(trained, tmp_path):
+    _, model, dance_dir = trained
+    own, cross = _cross(dance_dir)
+    out = tmp_path / "out.mp4"
+    status = main(["generate", "--checkpoint", str(model), "--examples", str(own / "rgb" / "000001.png"),
+                   str(own / "rgb" / "000009.png"), "--driving", str(cross), "--out", str(out), "--side-by-side",
+                   "--sheet", str(tmp_path / "sheet.png"), "--frames-dir", str(tmp_path / "frames"), "--quiet"])
+    assert status == 0
+    with av.open(str(out)) as c:
+        frames = [f.to_ndarray(format="rgb24") for f in c.decode(video=0)]
+    assert len(frames) == 12 and frames[0].shape == (64, 48, 3)
+    with av.open(str(tmp_path / "out-side-by-side.mp4")) as c:
+        side = next(iter(c.decode(video=0))).to_ndarray(format="rgb24")
+    assert side.shape == (64, 48 * (1 + 2 + 1 + 1), 3)  # semantic | 2 examples | generated | ground truth
+    meta = json.loads((tmp_path / "out.json").read_text())
+    assert meta["K"] == 2 and meta["frames"] == 12 and meta["task"] == "dance" and meta["finetune_steps"] == 0
+    assert len(list((tmp_path / "frames").glob("*.png"))) == 12
+    assert (tmp_path / "sheet.png").is_file()
+
+
+def test_exported_fp32_generator_equals_the_training_checkpoint(trained, tmp_path):
+    ckpt, _, dance_dir = trained
+    fp32 = export_generator(ckpt, tmp_path / "g.safetensors", half=False)
+    own, cross = _cross(dance_dir)
+    runs = []
+    for path in (ckpt, fp32):
+        synth = Synthesizer.from_checkpoint(path)
+        examples = load_examples([own / "rgb" / "000002.png"], synth.layers)
+        runs.append([f.rgb for f in synth.animate(examples, driving_clip(cross, 4))])
+    for a, b in zip(*runs):
+        assert np.array_equal(a, b)
+
+
+def _error(capsys, *args) -> str:
+    status = main(["generate", *map(str, args), "--quiet"])
+    err = capsys.readouterr().err.strip()
+    assert status == 2, err
+    assert len(err.splitlines()) == 1 and "Traceback" not in err
+    return err
+
+
+def test_bad_inputs_give_one_line_errors_and_no_partial_output(trained, tmp_path, capsys):
+    ckpt, model, dance_dir = trained
+    own, cross = _cross(dance_dir)
+    out = tmp_path / "o.mp4"
+    base = ["--checkpoint", model, "--driving", cross, "--out", out]
+    ex = own / "rgb" / "000001.png"
+
+    with pytest.raises(SystemExit):  # argparse: --examples needs at least one image
+        main(["generate", "--checkpoint", str(model), "--driving", str(cross), "--out", str(out), "--examples"])
+    assert "expected at least one argument" in capsys.readouterr().err
+
+    bad_clip = tmp_path / "badclip"
+    shutil.copytree(own, bad_clip)
+    (bad_clip / "rgb" / "000003.png").write_bytes(b"garbage")
+    assert "not a readable image" in _error(capsys, *base, "--examples", bad_clip / "rgb" / "000003.png")
+
+    loose = tmp_path / "photo.png"
+    shutil.copy(ex, loose)
+    assert "example semantic maps not found" in _error(capsys, *base, "--examples", loose)
+
+    bad_driving = tmp_path / "baddriving"
+    shutil.copytree(cross, bad_driving)
+    import cv2
+
+    cv2.imwrite(str(bad_driving / "pose" / "000005.png"), np.zeros((32, 32, 3), np.uint8))
+    err = _error(capsys, "--checkpoint", model, "--driving", bad_driving, "--out", out, "--examples", ex)
+    assert "pose/000005.png: is 32x32, expected 48x64" in err
+    cv2.imwrite(str(bad_driving / "pose" / "000005.png"), np.zeros((64, 48), np.uint8))
+    err = _error(capsys, "--checkpoint", model, "--driving", bad_driving, "--out", out, "--examples", ex)
+    assert "has 1 channel(s), expected 3" in err
+
+    assert "does not exist" in _error(capsys, "--checkpoint", model, "--driving", cross, "--out",
+                                      tmp_path / "missing" / "o.mp4", "--examples", ex)
+
+    truncated = tmp_path / "truncated.safetensors"
+    truncated.write_bytes(model.read_bytes()[:1000])
+    assert "truncated or not a safetensors" in _error(capsys, "--checkpoint", truncated, "--driving", cross,
+                                                      "--out", out, "--examples", ex)
+    assert "no such checkpoint" in _error(capsys, "--checkpoint", tmp_path / "none.safetensors", "--driving", cross,
+                                          "--out", out, "--examples", ex)
+    assert not out.exists() and not out.with_suffix(".json").exists()
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".o.")], "no temporary file left behind"
+
+    assert main(["generate", *map(str, base), "--examples", str(ex), "--quiet"]) == 0
+    before = out.read_bytes()
+    assert "already exists" in _error(capsys, *base, "--examples", ex)
+    assert out.read_bytes() == before
+
+
+def test_other_task_checkpoint_is_refused(trained, street_dir, tmp_path, capsys):
+    _, model, dance_dir = trained
+    own, _ = _cross(dance_dir)
+    street_clip = sorted(p for p in street_dir.iterdir() if p.is_dir())[0]
+    err = _error(capsys, "--checkpoint", model, "--driving", street_clip, "--out", tmp_path / "o.mp4", "--examples",
+                 own / "rgb" / "000001.png")
+    assert "is a street clip" in err and "dance model" in err
+
+
+def test_memory_stays_flat_over_a_long_stream(trained):
+    _, model, dance_dir = trained
+    import resource
+
+    own, cross = _cross(dance_dir)
+    synth = Synthesizer.from_checkpoint(model)
+    examples = load_examples([own / "rgb" / "000002.png"], synth.layers)
+    frame = next(iter(driving_clip(cross, 1)))
+
+    def stream(n):
+        for _ in range(n):
+            yield frame
+
+    rss = []
+    for i, _ in enumerate(synth.animate(examples, stream(600))):
+        if i in (100, 599):
+            rss.append(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+    assert rss[1] - rss[0] < 20_000, f"peak memory grew by {rss[1] - rss[0]} KiB over 500 frames"
+
+
+def test_load_generator_reports_its_config(trained):
+    _, model, _ = trained
+    generator, config, info = load_generator(model)
+    assert config.task == "dance" and info["step"] == 1
+    assert not generator.training
