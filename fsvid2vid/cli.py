@@ -121,6 +121,9 @@ def build_parser() -> argparse.ArgumentParser:
     gen.add_argument("--sheet", type=Path, help="also write a PNG contact sheet: examples, then semantic | generated "
                      "| ground truth for four frames")
     gen.add_argument("--max-frames", type=_int, help="stop after this many frames")
+    gen.add_argument("--finetune", type=_int, default=0, metavar="N",
+                     help="first finetune E and H (not W, M) on the examples for N steps (default 0)")
+    gen.add_argument("--seed", type=_int, default=0, help="seed of the finetuning (default 0)")
     gen.add_argument("--device", default="cpu", help="cpu (default), cuda, cuda:1")
     gen.add_argument("--overwrite", action="store_true", help="replace existing outputs")
     gen.add_argument("--quiet", action="store_true", help="no progress bar")
@@ -216,7 +219,7 @@ def _cmd_generate(args: argparse.Namespace) -> None:
 
     info = generate(args.checkpoint, args.examples, args.driving, args.out, side_by_side=args.side_by_side,
                     frames_dir=args.frames_dir, sheet=args.sheet, max_frames=args.max_frames, overwrite=args.overwrite,
-                    device=args.device, progress=not args.quiet)
+                    device=args.device, progress=not args.quiet, finetune=args.finetune, seed=args.seed)
     for path in info["outputs"]:
         print(f"wrote {path}")
 

@@ -45,42 +45,61 @@ def write_png(path: Path | str, image: np.ndarray) -> Path:
     return path
 
 
-def write_mp4(path: Path | str, frames: Iterable[np.ndarray], fps: int, crf: int = 18) -> int:
-    """Encode (H, W, 3) uint8 RGB frames as H.264 (yuv420p) into ``path`` atomically; returns the frame count.
+class Mp4Writer:
+    """An H.264 (yuv420p) mp4 written frame by frame to a temporary file, renamed to ``path`` on success.
 
-    Odd frame sizes are padded by one pixel (H.264 with 4:2:0 chroma needs even sizes). Frames are consumed one at a
-    time, so memory does not grow with the length of the video.
+    Use as a context manager; on an exception the temporary file is removed and ``path`` is left untouched. Odd frame
+    sizes are padded by one pixel (4:2:0 chroma needs even sizes). Memory does not grow with the number of frames.
     """
-    path = Path(path)
-    try:
-        tmp = _temporary_sibling(path)
-    except PermissionError:
-        raise UserError(f"{path}: its folder is not writable; choose another output path") from None
-    count = 0
-    try:
-        with av.open(str(tmp), mode="w", format="mp4") as container:
-            stream = None
-            for frame in frames:
-                if stream is None:
-                    h, w = frame.shape[:2]
-                    stream = container.add_stream("libx264", rate=Fraction(int(fps), 1))
-                    stream.width, stream.height = w + w % 2, h + h % 2
-                    stream.pix_fmt = "yuv420p"
-                    stream.options = {"crf": str(crf), "preset": "medium"}
-                if frame.shape[0] % 2 or frame.shape[1] % 2:
-                    frame = np.pad(frame, ((0, frame.shape[0] % 2), (0, frame.shape[1] % 2), (0, 0)), mode="edge")
-                packet_frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(frame), format="rgb24")
-                for packet in stream.encode(packet_frame):
-                    container.mux(packet)
-                count += 1
-            if stream is None:
-                raise UserError(f"{path}: no frames to write")
-            for packet in stream.encode():
-                container.mux(packet)
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
-    return count
+
+    def __init__(self, path: Path | str, fps: int, crf: int = 18):
+        self.path = Path(path)
+        try:
+            self.tmp = _temporary_sibling(self.path)
+        except PermissionError:
+            raise UserError(f"{self.path}: its folder is not writable; choose another output path") from None
+        self.fps, self.crf, self.count = fps, crf, 0
+        self.container = av.open(str(self.tmp), mode="w", format="mp4")
+        self.stream = None
+
+    def write(self, frame: np.ndarray) -> None:
+        """Append one (H, W, 3) uint8 RGB frame."""
+        if self.stream is None:
+            h, w = frame.shape[:2]
+            self.stream = self.container.add_stream("libx264", rate=Fraction(int(self.fps), 1))
+            self.stream.width, self.stream.height = w + w % 2, h + h % 2
+            self.stream.pix_fmt = "yuv420p"
+            self.stream.options = {"crf": str(self.crf), "preset": "medium"}
+        if frame.shape[0] % 2 or frame.shape[1] % 2:
+            frame = np.pad(frame, ((0, frame.shape[0] % 2), (0, frame.shape[1] % 2), (0, 0)), mode="edge")
+        for packet in self.stream.encode(av.VideoFrame.from_ndarray(np.ascontiguousarray(frame), format="rgb24")):
+            self.container.mux(packet)
+        self.count += 1
+
+    def __enter__(self) -> Mp4Writer:
+        return self
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        try:
+            if exc_type is None:
+                if self.stream is None:
+                    raise UserError(f"{self.path}: no frames to write")
+                for packet in self.stream.encode():
+                    self.container.mux(packet)
+            self.container.close()
+            if exc_type is None:
+                os.replace(self.tmp, self.path)
+        finally:
+            self.tmp.unlink(missing_ok=True)
+
+
+def write_mp4(path: Path | str, frames: Iterable[np.ndarray], fps: int, crf: int = 18) -> int:
+    """Encode (H, W, 3) uint8 RGB frames as H.264 into ``path`` atomically (see :class:`Mp4Writer`); returns the
+    frame count."""
+    with Mp4Writer(path, fps, crf) as writer:
+        for frame in frames:
+            writer.write(frame)
+    return writer.count
 
 
 def read_video(path: Path | str) -> Iterable[np.ndarray]:

@@ -155,3 +155,31 @@ def test_load_generator_reports_its_config(trained):
     generator, config, info = load_generator(model)
     assert config.task == "dance" and info["step"] == 1
     assert not generator.training
+
+
+def test_finetuning_changes_only_e_and_h(trained):
+    from fsvid2vid.infer.finetune import FINETUNED_PARTS
+
+    _, model, dance_dir = trained
+    own, _ = _cross(dance_dir)
+    synth = Synthesizer.from_checkpoint(model)
+    examples = load_examples([own / "rgb" / "000002.png", own / "rgb" / "000007.png"], synth.layers)
+    before = {k: v.clone() for k, v in synth.generator.state_dict().items()}
+    losses = synth.finetune(examples, steps=3)
+    assert len(losses) == 3 and all(np.isfinite(losses))
+    after = synth.generator.state_dict()
+    changed = {k.split(".")[0] for k in before if not np.array_equal(before[k].numpy(), after[k].numpy())}
+    assert changed and changed <= set(FINETUNED_PARTS)
+    assert "flow_prev" not in changed and "flow_example" not in changed
+    assert not synth.generator.training
+    assert all(p.requires_grad for p in synth.generator.parameters())
+
+
+def test_generate_with_finetune_records_it(trained, tmp_path):
+    _, model, dance_dir = trained
+    own, cross = _cross(dance_dir)
+    out = tmp_path / "f.mp4"
+    assert main(["generate", "--checkpoint", str(model), "--examples", str(own / "rgb" / "000001.png"),
+                 "--driving", str(cross), "--out", str(out), "--finetune", "2", "--max-frames", "3", "--quiet"]) == 0
+    meta = json.loads(out.with_suffix(".json").read_text())
+    assert meta["finetune_steps"] == 2 and meta["frames"] == 3

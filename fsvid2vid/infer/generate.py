@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import time
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
@@ -16,12 +17,13 @@ from fsvid2vid.data.encode import semantic_preview, tensor_to_rgb
 from fsvid2vid.data.layout import read_meta
 from fsvid2vid.errors import UserError
 from fsvid2vid.infer.synthesizer import Synthesizer, driving_clip, load_examples
-from fsvid2vid.media import write_mp4, write_png
+from fsvid2vid.media import Mp4Writer, write_png
 
 
 def generate(checkpoint: Path, examples: list[Path], driving: Path, out: Path, side_by_side: bool = False,
              frames_dir: Path | None = None, sheet: Path | None = None, max_frames: int | None = None,
-             overwrite: bool = False, device: str = "cpu", progress: bool = True) -> dict[str, Any]:
+             overwrite: bool = False, device: str = "cpu", progress: bool = True, finetune: int = 0,
+             seed: int = 0) -> dict[str, Any]:
     """Write ``out`` (mp4) and ``out``.json (metadata); with ``side_by_side`` also ``<out stem>-side-by-side.mp4``
     (semantic | examples | generated | ground truth when the driving clip has RGB frames); with ``sheet`` a PNG:
     the examples, then semantic | generated | ground truth for four frames spread over the clip."""
@@ -45,41 +47,39 @@ def generate(checkpoint: Path, examples: list[Path], driving: Path, out: Path, s
                         f"{synth.config.height}")
     ex = load_examples(examples, synth.layers)
     synth.check(ex)
+    torch.manual_seed(seed)
+    finetune_losses = synth.finetune(ex, finetune, seed=seed) if finetune > 0 else []
     if frames_dir is not None:
         frames_dir.mkdir(parents=True, exist_ok=True)
     n = meta.n_frames if max_frames is None else min(max_frames, meta.n_frames)
     example_strip = np.concatenate([tensor_to_rgb(e) for e in ex.rgb], axis=1)
-    panels: list[np.ndarray] = []
     sheet_frames = set(np.linspace(0, n - 1, min(4, n)).round().astype(int).tolist())
     sheet_cells: list[np.ndarray] = [example_strip]
     started = time.perf_counter()
-
-    def frames():
-        bar = tqdm(total=n, unit="frame", desc="generate", disable=not progress)
+    with ExitStack() as stack:
+        video = stack.enter_context(Mp4Writer(out, meta.fps))
+        side_video = stack.enter_context(Mp4Writer(side, meta.fps)) if side_by_side else None
+        bar = stack.enter_context(tqdm(total=n, unit="frame", desc="generate", disable=not progress))
         for i, result in enumerate(synth.animate(ex, driving_clip(driving, n))):
+            video.write(result.rgb)
             if frames_dir is not None:
                 write_png(frames_dir / f"{i:06d}.png", result.rgb)
             semantic = semantic_preview(result.driving.semantic, synth.layers)
             truth = [] if result.driving.rgb is None else [result.driving.rgb]
-            if side_by_side:
-                panels.append(np.concatenate([semantic, example_strip, result.rgb, *truth], axis=1))
+            if side_video is not None:
+                side_video.write(np.concatenate([semantic, example_strip, result.rgb, *truth], axis=1))
             if sheet is not None and i in sheet_frames:
                 gap = np.full((result.rgb.shape[0], 2, 3), 255, np.uint8)
                 sheet_cells.extend([gap, semantic, result.rgb, *truth])
             bar.update()
-            yield result.rgb
-        bar.close()
-
-    count = write_mp4(out, frames(), meta.fps)
-    seconds = time.perf_counter() - started
-    if side_by_side:
-        write_mp4(side, iter(panels), meta.fps)
+    count, seconds = video.count, time.perf_counter() - started
     if sheet is not None:
         write_png(sheet, np.concatenate(sheet_cells, axis=1))
     info = {
         "checkpoint": str(checkpoint), "model": synth.info, "task": synth.config.task, "examples": ex.paths,
-        "K": len(ex.paths), "driving": str(driving), "frames": count, "fps": meta.fps, "finetune_steps": 0,
-        "seed": 0, "seconds": round(seconds, 3), "device": str(device), "torch": torch.__version__,
+        "K": len(ex.paths), "driving": str(driving), "frames": count, "fps": meta.fps, "finetune_steps": finetune,
+        "finetune_l1_first_last": [round(x, 4) for x in finetune_losses[:1] + finetune_losses[-1:]], "seed": seed,
+        "seconds": round(seconds, 3), "device": str(device), "torch": torch.__version__,
         "outputs": [str(out)] + ([str(side)] if side_by_side else []) + ([str(sheet)] if sheet else []),
     }
     tmp = out.with_suffix(".json.tmp")

@@ -134,6 +134,14 @@ class Synthesizer:
             raise UserError(f"{examples.paths[0]}: has {examples.semantic.shape[1]} semantic channels, the model "
                             f"({self.config.task}) expects {self.config.generator.semantic_nc}")
 
+    def finetune(self, examples: Examples, steps: int, lr: float = 1e-4, seed: int = 0) -> list[float]:
+        """The paper's optional test-time finetuning of E and H on the examples (W, M frozen); in place."""
+        from fsvid2vid.infer.finetune import finetune
+
+        self.check(examples)
+        return finetune(self.generator, examples.rgb.to(self.device), examples.semantic.to(self.device), steps, lr,
+                        seed)
+
     @torch.no_grad()
     def animate(self, examples: Examples, driving: Iterable[DrivingFrame]) -> Iterator[GeneratedFrame]:
         """Yield one generated frame per driving frame; the examples are encoded once."""
