@@ -120,6 +120,8 @@ def build_parser() -> argparse.ArgumentParser:
     gen.add_argument("--frames-dir", type=Path, help="also write the frames as PNG files into this folder")
     gen.add_argument("--sheet", type=Path, help="also write a PNG contact sheet: examples, then semantic | generated "
                      "| ground truth for four frames")
+    gen.add_argument("--attention-vis", type=Path, metavar="DIR",
+                     help="write per frame a PNG of where each example is attended (the paper's Figure 7(c))")
     gen.add_argument("--max-frames", type=_int, help="stop after this many frames")
     gen.add_argument("--finetune", type=_int, default=0, metavar="N",
                      help="first finetune E and H (not W, M) on the examples for N steps (default 0)")
@@ -219,7 +221,8 @@ def _cmd_generate(args: argparse.Namespace) -> None:
 
     info = generate(args.checkpoint, args.examples, args.driving, args.out, side_by_side=args.side_by_side,
                     frames_dir=args.frames_dir, sheet=args.sheet, max_frames=args.max_frames, overwrite=args.overwrite,
-                    device=args.device, progress=not args.quiet, finetune=args.finetune, seed=args.seed)
+                    device=args.device, progress=not args.quiet, finetune=args.finetune, seed=args.seed,
+                    attention_vis=args.attention_vis)
     for path in info["outputs"]:
         print(f"wrote {path}")
 

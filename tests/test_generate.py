@@ -183,3 +183,26 @@ def test_generate_with_finetune_records_it(trained, tmp_path):
                  "--driving", str(cross), "--out", str(out), "--finetune", "2", "--max-frames", "3", "--quiet"]) == 0
     meta = json.loads(out.with_suffix(".json").read_text())
     assert meta["finetune_steps"] == 2 and meta["frames"] == 3
+
+
+def test_attention_vis_writes_per_frame_maps_whose_shares_sum_to_one(trained, tmp_path):
+    import cv2
+
+    from fsvid2vid.infer.generate import attention_shares
+
+    _, model, dance_dir = trained
+    own, cross = _cross(dance_dir)
+    exs = [own / "rgb" / "000001.png", own / "rgb" / "000009.png"]
+    assert main(["generate", "--checkpoint", str(model), "--examples", *map(str, exs), "--driving", str(cross),
+                 "--out", str(tmp_path / "a.mp4"), "--attention-vis", str(tmp_path / "att"), "--max-frames", "3",
+                 "--quiet"]) == 0
+    pictures = sorted((tmp_path / "att").glob("*.png"))
+    assert len(pictures) == 3
+    assert cv2.imread(str(pictures[0])).shape == (64, 48 * (1 + 2 * 2), 3)
+    synth = Synthesizer.from_checkpoint(model)
+    examples = load_examples(exs, synth.layers)
+    result = next(iter(synth.animate(examples, driving_clip(cross, 1))))
+    shares = attention_shares(result.output.attention[0])
+    assert shares.shape[-1] == 2
+    torch_ones = shares.sum(-1)
+    assert float((torch_ones - 1).abs().max()) < 1e-5

@@ -20,13 +20,35 @@ from fsvid2vid.infer.synthesizer import Synthesizer, driving_clip, load_examples
 from fsvid2vid.media import Mp4Writer, write_png
 
 
+def attention_shares(attention: torch.Tensor) -> torch.Tensor:
+    """(h_a, w_a, K): for each position of the frame, the share of its attention that goes to each example (rows sum
+    to 1). ``attention``: one sample's alpha, (h_a, w_a, K, h_a, w_a)."""
+    return attention.sum(dim=(-2, -1))
+
+
+def attention_picture(frame: np.ndarray, example_rgb: torch.Tensor, attention: torch.Tensor) -> np.ndarray:
+    """The generated frame, then per example: the example | its attention share heat map over the frame (as in the
+    paper's Figure 7(c)). (H, W * (1 + 2K), 3) uint8."""
+    import cv2
+
+    h, w = frame.shape[:2]
+    shares = attention_shares(attention).float().cpu().numpy()  # (h_a, w_a, K)
+    cells = [frame]
+    for k in range(shares.shape[-1]):
+        heat = cv2.resize(shares[..., k], (w, h), interpolation=cv2.INTER_LINEAR)
+        colour = cv2.applyColorMap(np.clip(heat * 255, 0, 255).astype(np.uint8), cv2.COLORMAP_JET)[..., ::-1]
+        cells += [tensor_to_rgb(example_rgb[k]), (0.5 * frame + 0.5 * colour).astype(np.uint8)]
+    return np.concatenate(cells, axis=1)
+
+
 def generate(checkpoint: Path, examples: list[Path], driving: Path, out: Path, side_by_side: bool = False,
              frames_dir: Path | None = None, sheet: Path | None = None, max_frames: int | None = None,
              overwrite: bool = False, device: str = "cpu", progress: bool = True, finetune: int = 0,
-             seed: int = 0) -> dict[str, Any]:
+             seed: int = 0, attention_vis: Path | None = None) -> dict[str, Any]:
     """Write ``out`` (mp4) and ``out``.json (metadata); with ``side_by_side`` also ``<out stem>-side-by-side.mp4``
     (semantic | examples | generated | ground truth when the driving clip has RGB frames); with ``sheet`` a PNG:
-    the examples, then semantic | generated | ground truth for four frames spread over the clip."""
+    the examples, then semantic | generated | ground truth for four frames spread over the clip; with
+    ``attention_vis`` a PNG per frame of where each example is attended (:func:`attention_picture`)."""
     out = Path(out)
     if out.suffix.lower() != ".mp4":
         raise UserError(f"{out}: the output must be an .mp4 file")
@@ -38,6 +60,10 @@ def generate(checkpoint: Path, examples: list[Path], driving: Path, out: Path, s
         if target.exists() and not overwrite:
             raise UserError(f"{target}: already exists; pass --overwrite or choose another --out")
     synth = Synthesizer.from_checkpoint(checkpoint, device)
+    g = synth.config.generator
+    if attention_vis is not None and not (g.conditioning == "ours" and g.attention):
+        raise UserError(f"{checkpoint}: this model has no attention over examples (conditioning {g.conditioning!r}, "
+                        f"attention {g.attention}); drop --attention-vis")
     meta = read_meta(driving)
     if meta.task != synth.config.task:
         raise UserError(f"{driving}: is a {meta.task} clip, {checkpoint} is a {synth.config.task} model")
@@ -49,8 +75,9 @@ def generate(checkpoint: Path, examples: list[Path], driving: Path, out: Path, s
     synth.check(ex)
     torch.manual_seed(seed)
     finetune_losses = synth.finetune(ex, finetune, seed=seed) if finetune > 0 else []
-    if frames_dir is not None:
-        frames_dir.mkdir(parents=True, exist_ok=True)
+    for folder in (frames_dir, attention_vis):
+        if folder is not None:
+            folder.mkdir(parents=True, exist_ok=True)
     n = meta.n_frames if max_frames is None else min(max_frames, meta.n_frames)
     example_strip = np.concatenate([tensor_to_rgb(e) for e in ex.rgb], axis=1)
     sheet_frames = set(np.linspace(0, n - 1, min(4, n)).round().astype(int).tolist())
@@ -64,6 +91,9 @@ def generate(checkpoint: Path, examples: list[Path], driving: Path, out: Path, s
             video.write(result.rgb)
             if frames_dir is not None:
                 write_png(frames_dir / f"{i:06d}.png", result.rgb)
+            if attention_vis is not None:
+                picture = attention_picture(result.rgb, ex.rgb, result.output.attention[0])
+                write_png(attention_vis / f"{i:06d}.png", picture)
             semantic = semantic_preview(result.driving.semantic, synth.layers)
             truth = [] if result.driving.rgb is None else [result.driving.rgb]
             if side_video is not None:

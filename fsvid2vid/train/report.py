@@ -13,12 +13,10 @@ import argparse
 from pathlib import Path
 
 import numpy as np
-import torch
 
-from fsvid2vid.data.dataset import FewShotVideoDataset
 from fsvid2vid.data.encode import semantic_preview, tensor_to_rgb
-from fsvid2vid.data.layout import find_clips, read_meta
-from fsvid2vid.infer.model_file import load_generator
+from fsvid2vid.data.layout import RGB_DIR, find_clips, frame_name, read_meta
+from fsvid2vid.infer.synthesizer import Synthesizer, driving_clip, load_examples
 from fsvid2vid.media import write_png
 from fsvid2vid.train.checkpoint import latest_checkpoint
 
@@ -69,30 +67,20 @@ def plot_losses(run_dir: Path, out: Path, smooth: int = 20) -> Path:
     return out
 
 
-@torch.no_grad()
 def unseen_sheet(checkpoint: Path, test_root: Path, out: Path, subjects: int = 6, k: int = 2,
                  frames: tuple[int, ...] = (0, 8, 16, 23)) -> Path:
     """Rows: unseen subjects. Columns: K examples, then for each frame in ``frames``: driving semantics | generated |
     ground truth. ``checkpoint``: a training checkpoint or an exported generator file."""
-    generator, _, _ = load_generator(checkpoint)
-    data = FewShotVideoDataset(test_root)
-    index = {d.name: i for i, d in enumerate(data.clip_dirs)}
+    synth = Synthesizer.from_checkpoint(checkpoint)
     rows = []
-    for clip_dir in [d for d in find_clips(test_root) if "_x" in d.name][:subjects]:
-        own = index[clip_dir.name.split("_x")[0] + "_c" + clip_dir.name.rsplit("_c", 1)[1]]
-        meta = read_meta(clip_dir)
-        picks = np.linspace(0, data.metas[own].n_frames - 1, k + 2).round().astype(int)[1:-1]
-        ex_rgb, ex_sem = zip(*(data.load_frame(own, int(f), None) for f in picks))
-        cache = generator.encode_examples(torch.stack(ex_rgb)[None], torch.stack(ex_sem)[None])
-        cross = index[clip_dir.name]
-        prev_f = prev_s = None
-        cells = [tensor_to_rgb(e) for e in ex_rgb]
-        for t in range(meta.n_frames):
-            rgb, sem = data.load_frame(cross, t, None)
-            result = generator(sem[None], prev_f, prev_s, cache)
-            prev_f, prev_s = result.frame[:, None], sem[None, None]
+    for cross in [d for d in find_clips(test_root) if "_x" in d.name][:subjects]:
+        own = cross.parent / (cross.name.split("_x")[0] + "_c" + cross.name.rsplit("_c", 1)[1])
+        picks = np.linspace(0, read_meta(own).n_frames - 1, k + 2).round().astype(int)[1:-1]
+        examples = load_examples([own / RGB_DIR / frame_name(int(f)) for f in picks], synth.layers)
+        cells = [tensor_to_rgb(e) for e in examples.rgb]
+        for t, result in enumerate(synth.animate(examples, driving_clip(cross))):
             if t in frames:
-                cells += [semantic_preview(sem, data.layers), tensor_to_rgb(result.frame[0]), tensor_to_rgb(rgb)]
+                cells += [semantic_preview(result.driving.semantic, synth.layers), result.rgb, result.driving.rgb]
         rows.append(np.concatenate(cells, axis=1))
     return write_png(out, np.concatenate(rows, axis=0))
 
