@@ -1,0 +1,1 @@
+"""Evaluation: metric functions (and, later, the evaluator networks and the evaluate command)."""

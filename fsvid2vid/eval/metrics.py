@@ -1,0 +1,107 @@
+"""Metric functions of the evaluation suite, each a plain function of arrays or tensors with a known answer on
+simple cases (tests/test_metrics.py).
+
+Images are (..., 3, H, W) tensors in [-1, 1]; keypoints (..., P, 3) arrays of [x, y, confidence]; label maps integer
+arrays of the same shape.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from fsvid2vid.models import warp
+
+
+def l1(a: torch.Tensor, b: torch.Tensor) -> float:
+    """Mean absolute difference (in [-1, 1] units)."""
+    return float((a.float() - b.float()).abs().mean())
+
+
+def psnr(a: torch.Tensor, b: torch.Tensor) -> float:
+    """Peak signal-to-noise ratio in dB over all pixels, for images in [-1, 1] (peak-to-peak 2); inf if equal."""
+    mse = float(((a.float() - b.float()) ** 2).mean())
+    return float("inf") if mse == 0 else 10.0 * np.log10(4.0 / mse)
+
+
+def ssim(a: torch.Tensor, b: torch.Tensor, window: int = 7, sigma: float = 1.5) -> float:
+    """Mean structural similarity (Gaussian window, the usual constants for a dynamic range of 2), per channel.
+
+    a, b: (N, C, H, W) or (C, H, W) in [-1, 1]. 1 for identical images.
+    """
+    x, y = a.float(), b.float()
+    if x.dim() == 3:
+        x, y = x[None], y[None]
+    c = x.shape[1]
+    coords = torch.arange(window, dtype=torch.float32) - (window - 1) / 2
+    g = torch.exp(-(coords**2) / (2 * sigma**2))
+    g = (g / g.sum())[:, None] @ (g / g.sum())[None, :]
+    kernel = g.expand(c, 1, window, window).contiguous()
+
+    def blur(z: torch.Tensor) -> torch.Tensor:
+        return F.conv2d(z, kernel, groups=c)
+
+    c1, c2 = (0.01 * 2) ** 2, (0.03 * 2) ** 2
+    mx, my = blur(x), blur(y)
+    vx, vy, cov = blur(x * x) - mx**2, blur(y * y) - my**2, blur(x * y) - mx * my
+    s = ((2 * mx * my + c1) * (2 * cov + c2)) / ((mx**2 + my**2 + c1) * (vx + vy + c2))
+    return float(s.mean())
+
+
+def frechet_distance(features_a: np.ndarray, features_b: np.ndarray) -> float:
+    """Fréchet distance between Gaussians fitted to two feature sets (N, D): the FID formula.
+
+    ||mu_a - mu_b||^2 + tr(S_a + S_b - 2 (S_a S_b)^(1/2)); the trace of the square root is the sum of the square
+    roots of the eigenvalues of S_a S_b (real and non-negative for covariance matrices, up to rounding).
+    """
+    a, b = np.asarray(features_a, np.float64), np.asarray(features_b, np.float64)
+    if a.ndim != 2 or b.ndim != 2 or a.shape[1] != b.shape[1] or min(len(a), len(b)) < 2:
+        raise ValueError(f"need two (N >= 2, D) feature sets of equal D, got {a.shape} and {b.shape}")
+    mu_a, mu_b = a.mean(0), b.mean(0)
+    s_a, s_b = np.cov(a, rowvar=False), np.cov(b, rowvar=False)
+    eig = np.linalg.eigvals(s_a @ s_b)
+    trace_sqrt = float(np.sqrt(np.clip(eig.real, 0, None)).sum())
+    value = float(((mu_a - mu_b) ** 2).sum() + np.trace(s_a) + np.trace(s_b) - 2 * trace_sqrt)
+    return max(value, 0.0)
+
+
+def keypoint_error(predicted: np.ndarray, target: np.ndarray, min_confidence: float = 0.0) -> float:
+    """Mean pixel distance between predicted and target keypoints, over points visible in both (the pose error).
+
+    predicted, target: (..., P, 3) [x, y, confidence]. NaN when no point is visible in both.
+    """
+    p, t = np.asarray(predicted, np.float64), np.asarray(target, np.float64)
+    if p.shape != t.shape or p.shape[-1] != 3:
+        raise ValueError(f"keypoint arrays must match and end in [x, y, confidence], got {p.shape} and {t.shape}")
+    visible = (p[..., 2] > min_confidence) & (t[..., 2] > min_confidence)
+    if not visible.any():
+        return float("nan")
+    return float(np.linalg.norm(p[..., :2] - t[..., :2], axis=-1)[visible].mean())
+
+
+def segmentation_scores(predicted: np.ndarray, target: np.ndarray, num_classes: int) -> dict[str, float]:
+    """Pixel accuracy and mean intersection-over-union over the classes present in the prediction or the target."""
+    p, t = np.asarray(predicted).ravel(), np.asarray(target).ravel()
+    if p.shape != t.shape:
+        raise ValueError(f"label maps differ in size: {np.shape(predicted)} vs {np.shape(target)}")
+    confusion = np.bincount(t * num_classes + p, minlength=num_classes**2).reshape(num_classes, num_classes)
+    intersection = np.diag(confusion).astype(np.float64)
+    union = confusion.sum(0) + confusion.sum(1) - intersection
+    present = union > 0
+    return {"pixel_accuracy": float(intersection.sum() / max(1, confusion.sum())),
+            "mean_iou": float((intersection[present] / union[present]).mean()) if present.any() else float("nan")}
+
+
+def warping_error(frames: torch.Tensor, flows: torch.Tensor, confidence: torch.Tensor | None = None) -> float:
+    """Temporal consistency: mean |warp(x_{t-1}, flow_t) - x_t| over consecutive frames under the given motion.
+
+    frames: (T, 3, H, W); flows: (T - 1, 2, H, W) backward flows (pixels) with warp(x_{t-1}, flow_t) ≈ x_t for the
+    ground truth; confidence: optional (T - 1, 1, H, W) weights (e.g. from a consistency check).
+    """
+    if len(frames) < 2:
+        raise ValueError("need at least 2 frames for a warping error")
+    err = (warp(frames[:-1].float(), flows.float()) - frames[1:].float()).abs().mean(dim=1, keepdim=True)
+    if confidence is None:
+        return float(err.mean())
+    return float((err * confidence).sum() / confidence.sum().clamp_min(1e-8))
