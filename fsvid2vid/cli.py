@@ -113,7 +113,9 @@ def build_parser() -> argparse.ArgumentParser:
                      help="a generator file (models/*.safetensors) or a training checkpoint")
     gen.add_argument("--examples", required=True, nargs="+", type=Path, metavar="IMG",
                      help="example frames <clip>/rgb/NNNNNN.png (their semantic maps are read from the clip)")
-    gen.add_argument("--driving", required=True, type=Path, metavar="CLIP", help="driving clip folder")
+    gen.add_argument("--driving", required=True, type=Path, metavar="SOURCE",
+                     help="a clip folder, a folder of semantic maps (one sub-folder per layer, or PNGs for a "
+                          "one-layer model), or a keypoints/landmarks JSON (coco18 / dlib68)")
     gen.add_argument("--out", required=True, type=Path, help="mp4 file to write")
     gen.add_argument("--side-by-side", action="store_true",
                      help="also write <out>-side-by-side.mp4: semantic | examples | output | ground truth")

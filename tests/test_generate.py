@@ -206,3 +206,52 @@ def test_attention_vis_writes_per_frame_maps_whose_shares_sum_to_one(trained, tm
     assert shares.shape[-1] == 2
     torch_ones = shares.sum(-1)
     assert float((torch_ones - 1).abs().max()) < 1e-5
+
+
+def _frames(synth, examples, source):
+    return [f.rgb for f in synth.animate(examples, source)]
+
+
+def test_driving_from_a_folder_of_semantic_maps_equals_the_clip(trained, tmp_path):
+    from fsvid2vid.infer.synthesizer import driving_source
+
+    _, model, dance_dir = trained
+    own, cross = _cross(dance_dir)
+    maps = tmp_path / "maps"
+    for layer in ("pose", "parts"):
+        shutil.copytree(cross / layer, maps / layer)
+    synth = Synthesizer.from_checkpoint(model)
+    examples = load_examples([own / "rgb" / "000002.png"], synth.layers)
+    from_clip = _frames(synth, examples, driving_clip(cross, 5))
+    from_maps = _frames(synth, examples, driving_source(maps, synth.layers, 64, 48, 5))
+    assert all(np.array_equal(a, b) for a, b in zip(from_clip, from_maps)) and len(from_maps) == 5
+    from fsvid2vid.errors import UserError
+
+    with pytest.raises(UserError, match="draw only the 'pose' layer"):
+        list(driving_source(cross / "keypoints.json", synth.layers, 64, 48))
+    shutil.rmtree(maps / "parts")
+    with pytest.raises(UserError, match="parts: missing"):
+        list(driving_source(maps, synth.layers, 64, 48))
+
+
+def test_face_driven_by_a_sketch_folder_or_a_landmarks_json(face_dir, tmp_path):
+    from fsvid2vid.infer.synthesizer import driving_source
+
+    train(tiny_config("face", face_dir, steps=1), tmp_path / "run", progress=False)
+    synth = Synthesizer.from_checkpoint(latest_checkpoint(tmp_path / "run"))
+    clip = sorted(p for p in face_dir.iterdir() if p.is_dir())[0]
+    examples = load_examples([clip / "rgb" / "000000.png"], synth.layers)
+    reference = _frames(synth, examples, driving_clip(clip))
+    shutil.copytree(clip / "sketch", tmp_path / "sketches")
+    from_folder = _frames(synth, examples, driving_source(tmp_path / "sketches", synth.layers, 64, 64))
+    assert all(np.array_equal(a, b) for a, b in zip(reference, from_folder)) and len(from_folder) == len(reference)
+    drawn = list(driving_source(clip / "landmarks.json", synth.layers, 64, 64))
+    stored = [f.semantic for f in driving_clip(clip)]
+    assert len(drawn) == len(stored)
+    for d, s in zip(drawn, stored):  # the same drawing function on the same landmarks (JSON keeps 3 decimals)
+        assert (d.semantic != s).float().mean() < 0.005
+    out = tmp_path / "f.mp4"
+    assert main(["generate", "--checkpoint", str(latest_checkpoint(tmp_path / "run")), "--examples",
+                 str(clip / "rgb" / "000000.png"), "--driving", str(clip / "landmarks.json"), "--out", str(out),
+                 "--quiet"]) == 0
+    assert json.loads(out.with_suffix(".json").read_text())["frames"] == len(stored)

@@ -16,7 +16,7 @@ from tqdm import tqdm
 from fsvid2vid.data.encode import semantic_preview, tensor_to_rgb
 from fsvid2vid.data.layout import read_meta
 from fsvid2vid.errors import UserError
-from fsvid2vid.infer.synthesizer import Synthesizer, driving_clip, load_examples
+from fsvid2vid.infer.synthesizer import Synthesizer, driving_length, driving_source, load_examples
 from fsvid2vid.media import Mp4Writer, write_png
 
 
@@ -64,13 +64,19 @@ def generate(checkpoint: Path, examples: list[Path], driving: Path, out: Path, s
     if attention_vis is not None and not (g.conditioning == "ours" and g.attention):
         raise UserError(f"{checkpoint}: this model has no attention over examples (conditioning {g.conditioning!r}, "
                         f"attention {g.attention}); drop --attention-vis")
-    meta = read_meta(driving)
-    if meta.task != synth.config.task:
-        raise UserError(f"{driving}: is a {meta.task} clip, {checkpoint} is a {synth.config.task} model")
-    if (meta.height, meta.width) != (synth.config.height, synth.config.width):
-        raise UserError(f"{driving}: frames are {meta.width}x{meta.height}, the model expects "
-                        f"{synth.config.width}x{synth.config.height}; render the clip with --size "
-                        f"{synth.config.height}")
+    fps = 15  # semantic-map folders and points files carry no frame rate
+    if Path(driving).is_dir() and (Path(driving) / "meta.json").is_file():
+        meta = read_meta(driving)
+        if meta.task != synth.config.task:
+            raise UserError(f"{driving}: is a {meta.task} clip, {checkpoint} is a {synth.config.task} model")
+        if (meta.height, meta.width) != (synth.config.height, synth.config.width):
+            raise UserError(f"{driving}: frames are {meta.width}x{meta.height}, the model expects "
+                            f"{synth.config.width}x{synth.config.height}; render the clip with --size "
+                            f"{synth.config.height}")
+        fps, n = meta.fps, meta.n_frames if max_frames is None else min(max_frames, meta.n_frames)
+    else:
+        total = driving_length(driving, synth.layers)
+        n = total if max_frames is None else min(max_frames, total)
     ex = load_examples(examples, synth.layers)
     synth.check(ex)
     torch.manual_seed(seed)
@@ -78,16 +84,16 @@ def generate(checkpoint: Path, examples: list[Path], driving: Path, out: Path, s
     for folder in (frames_dir, attention_vis):
         if folder is not None:
             folder.mkdir(parents=True, exist_ok=True)
-    n = meta.n_frames if max_frames is None else min(max_frames, meta.n_frames)
     example_strip = np.concatenate([tensor_to_rgb(e) for e in ex.rgb], axis=1)
     sheet_frames = set(np.linspace(0, n - 1, min(4, n)).round().astype(int).tolist())
     sheet_cells: list[np.ndarray] = [example_strip]
     started = time.perf_counter()
     with ExitStack() as stack:
-        video = stack.enter_context(Mp4Writer(out, meta.fps))
-        side_video = stack.enter_context(Mp4Writer(side, meta.fps)) if side_by_side else None
+        video = stack.enter_context(Mp4Writer(out, fps))
+        side_video = stack.enter_context(Mp4Writer(side, fps)) if side_by_side else None
         bar = stack.enter_context(tqdm(total=n, unit="frame", desc="generate", disable=not progress))
-        for i, result in enumerate(synth.animate(ex, driving_clip(driving, n))):
+        frames = driving_source(driving, synth.layers, synth.config.height, synth.config.width, n)
+        for i, result in enumerate(synth.animate(ex, frames)):
             video.write(result.rgb)
             if frames_dir is not None:
                 write_png(frames_dir / f"{i:06d}.png", result.rgb)
@@ -107,7 +113,7 @@ def generate(checkpoint: Path, examples: list[Path], driving: Path, out: Path, s
         write_png(sheet, np.concatenate(sheet_cells, axis=1))
     info = {
         "checkpoint": str(checkpoint), "model": synth.info, "task": synth.config.task, "examples": ex.paths,
-        "K": len(ex.paths), "driving": str(driving), "frames": count, "fps": meta.fps, "finetune_steps": finetune,
+        "K": len(ex.paths), "driving": str(driving), "frames": count, "fps": fps, "finetune_steps": finetune,
         "finetune_l1_first_last": [round(x, 4) for x in finetune_losses[:1] + finetune_losses[-1:]], "seed": seed,
         "seconds": round(seconds, 3), "device": str(device), "torch": torch.__version__,
         "outputs": [str(out)] + ([str(side)] if side_by_side else []) + ([str(sheet)] if sheet else []),

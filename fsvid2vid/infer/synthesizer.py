@@ -11,6 +11,7 @@ so memory stays flat however long the driving video is.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -106,6 +107,85 @@ def driving_clip(clip_dir: Path | str, max_frames: int | None = None) -> Iterato
         rgb_path = clip_dir / RGB_DIR / frame_name(index)
         rgb = read_image(rgb_path, 3, (meta.height, meta.width)) if rgb_path.is_file() else None
         yield DrivingFrame(_frame_semantics(clip_dir, meta, index), rgb)
+
+
+#: Drawing functions of the point formats a points JSON may hold: format -> (layer it draws, draw(points, h, w)).
+def _point_drawers() -> dict[str, tuple[str, object]]:
+    from fsvid2vid.data.draw.face import draw_face_sketch
+    from fsvid2vid.data.draw.pose import draw_openpose
+
+    return {"coco18": ("pose", draw_openpose), "dlib68": ("sketch", draw_face_sketch)}
+
+
+def driving_length(path: Path | str, layers: tuple[SemanticLayer, ...]) -> int:
+    """Number of frames of a driving source (see :func:`driving_source`), without reading its images."""
+    path = Path(path)
+    if path.is_dir() and (path / "meta.json").is_file():
+        return read_meta(path).n_frames
+    if path.is_file() and path.suffix.lower() == ".json":
+        try:
+            return len(json.loads(path.read_text())["frames"])
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            raise UserError(f"{path}: not a points JSON ({exc}); see docs/data.md for the format") from None
+    if not path.is_dir():
+        raise UserError(f"{path}: no such driving clip, folder of semantic maps or points JSON")
+    first = path / layers[0].name
+    return len(list((first if first.is_dir() else path).glob("*.png")))
+
+
+def driving_source(path: Path | str, layers: tuple[SemanticLayer, ...], height: int, width: int,
+                   max_frames: int | None = None) -> Iterator[DrivingFrame]:
+    """Driving frames from any of the supported sources:
+
+    * a clip folder (``meta.json``; its RGB frames are the ground truth);
+    * a folder with one sub-folder per semantic layer (``pose/``, ``parts/`` ...) of equally named PNGs, or, for a
+      single-layer model, a folder of PNGs;
+    * a points JSON ``{"format": "coco18" | "dlib68", "frames": [[[x, y, conf], ...], ...]}`` (the layout's
+      keypoints.json / landmarks.json), drawn with the same functions as the benchmark, in pixels of a
+      ``height`` x ``width`` frame. Only for models whose every layer can be drawn from points.
+    """
+    path = Path(path)
+    if path.is_dir() and (path / "meta.json").is_file():
+        yield from driving_clip(path, max_frames)
+        return
+    size = (height, width)
+    if path.is_file() and path.suffix.lower() == ".json":
+        try:
+            data = json.loads(path.read_text())
+            fmt, frames = data["format"], np.asarray(data["frames"], np.float32)
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            raise UserError(f"{path}: not a points JSON ({exc}); see docs/data.md for the format") from None
+        drawers = _point_drawers()
+        if fmt not in drawers or frames.ndim != 3 or frames.shape[-1] != 3:
+            raise UserError(f"{path}: needs format coco18 or dlib68 and frames of [x, y, confidence] points")
+        layer_name, draw = drawers[fmt]
+        if [layer.name for layer in layers] != [layer_name]:
+            raise UserError(f"{path}: {fmt} points draw only the {layer_name!r} layer, but the model needs "
+                            f"{[layer.name for layer in layers]}; drive it with a clip folder or a folder of maps")
+        for points in frames[:max_frames]:
+            yield DrivingFrame(semantic_to_tensor({layer_name: draw(points, height, width)}, layers))
+        return
+    if not path.is_dir():
+        raise UserError(f"{path}: no such driving clip, folder of semantic maps or points JSON")
+    folders = {layer.name: path / layer.name for layer in layers}
+    if len(layers) == 1 and not folders[layers[0].name].is_dir():
+        folders = {layers[0].name: path}
+    missing = [str(f) for f in folders.values() if not f.is_dir()]
+    if missing:
+        raise UserError(f"{missing[0]}: missing; a folder of semantic maps needs one sub-folder per layer "
+                        f"({', '.join(folders)})")
+    names = sorted(p.name for p in next(iter(folders.values())).glob("*.png"))
+    if not names:
+        raise UserError(f"{next(iter(folders.values()))}: holds no PNG semantic maps")
+    for name in names[:max_frames]:
+        arrays = {}
+        for layer in layers:
+            file = folders[layer.name] / name
+            arrays[layer.name] = read_image(file, 3 if layer.kind == "color" else 1, size)
+            if layer.kind == "label" and int(arrays[layer.name].max()) >= layer.num_classes:
+                raise UserError(f"{file}: holds label {int(arrays[layer.name].max())}, but the layer has "
+                                f"{layer.num_classes} classes")
+        yield DrivingFrame(semantic_to_tensor(arrays, layers))
 
 
 class Synthesizer:
