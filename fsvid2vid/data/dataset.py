@@ -20,7 +20,17 @@ from torch.utils.data import Dataset, Sampler
 
 from fsvid2vid.data.draw.pose import draw_openpose, flip_keypoints
 from fsvid2vid.data.encode import rgb_to_tensor, semantic_channels, semantic_to_tensor
-from fsvid2vid.data.layout import RGB_DIR, ClipMeta, find_clips, frame_name, read_image, read_meta, read_points
+from fsvid2vid.data.layout import (
+    RGB_DIR,
+    ClipMeta,
+    clip_layer_folders,
+    find_clips,
+    frame_name,
+    read_image,
+    read_layers,
+    read_meta,
+    read_points,
+)
 from fsvid2vid.data.synth.common import SemanticLayer
 from fsvid2vid.errors import UserError
 
@@ -188,14 +198,7 @@ class FewShotVideoDataset(Dataset):
         d, meta = self.clip_dirs[index], self.metas[index]
         size = (meta.height, meta.width)
         rgb = read_image(d / RGB_DIR / frame_name(frame), 3, size)
-        arrays = {}
-        for layer in meta.layers:
-            path = d / layer.name / frame_name(frame)
-            a = read_image(path, 3 if layer.kind == "color" else 1, size)
-            if layer.kind == "label" and int(a.max()) >= layer.num_classes:
-                raise UserError(f"{path}: holds label {int(a.max())}, but the layer has {layer.num_classes} classes; "
-                                "re-create the clip folder")
-            arrays[layer.name] = a
+        arrays = read_layers(clip_layer_folders(d, meta.layers), meta.layers, frame_name(frame), size)
         if aug is not None:
             rgb, arrays = self._augment(index, frame, meta, rgb, arrays, aug)
         return rgb_to_tensor(rgb), semantic_to_tensor(arrays, meta.layers)

@@ -134,6 +134,26 @@ def read_image(path: Path, channels: int, size: tuple[int, int] | None = None) -
     return image[..., ::-1].copy() if channels == 3 else image
 
 
+def read_layers(folders: dict[str, Path], layers: tuple[SemanticLayer, ...], file_name: str,
+                size: tuple[int, int]) -> dict[str, np.ndarray]:
+    """One frame's semantic layers, ``folders[layer.name] / file_name`` each, with one-line errors for a missing or
+    corrupt file, a wrong size or channel count, or a label outside the layer's classes."""
+    arrays = {}
+    for layer in layers:
+        path = folders[layer.name] / file_name
+        array = read_image(path, 3 if layer.kind == "color" else 1, size)
+        if layer.kind == "label" and int(array.max()) >= layer.num_classes:
+            raise UserError(f"{path}: holds label {int(array.max())}, but the layer has {layer.num_classes} "
+                            "classes; re-create the file")
+        arrays[layer.name] = array
+    return arrays
+
+
+def clip_layer_folders(clip_dir: Path, layers: tuple[SemanticLayer, ...]) -> dict[str, Path]:
+    """The layer folders of a clip folder: ``clip_dir / layer.name``."""
+    return {layer.name: Path(clip_dir) / layer.name for layer in layers}
+
+
 def write_image(path: Path, image: np.ndarray) -> None:
     """Write an (H, W, 3) RGB or (H, W) uint8 array as PNG."""
     data = image[..., ::-1] if image.ndim == 3 else image

@@ -9,7 +9,16 @@ import cv2
 import numpy as np
 
 from fsvid2vid.data.draw.labels import colorize_labels
-from fsvid2vid.data.layout import RGB_DIR, ClipMeta, find_clips, frame_name, read_image, read_meta
+from fsvid2vid.data.layout import (
+    RGB_DIR,
+    ClipMeta,
+    clip_layer_folders,
+    find_clips,
+    frame_name,
+    read_image,
+    read_layers,
+    read_meta,
+)
 from fsvid2vid.data.synth.common import SemanticLayer
 from fsvid2vid.errors import UserError
 
@@ -28,12 +37,9 @@ def layer_preview(layer: SemanticLayer, array: np.ndarray) -> np.ndarray:
 def frame_panels(clip_dir: Path, meta: ClipMeta, index: int) -> list[np.ndarray]:
     """[semantic layer previews ..., RGB] of frame ``index`` of a clip, each (H, W, 3) uint8."""
     size = (meta.height, meta.width)
-    panels = []
-    for layer in meta.layers:
-        array = read_image(clip_dir / layer.name / frame_name(index), 3 if layer.kind == "color" else 1, size)
-        panels.append(layer_preview(layer, array))
-    panels.append(read_image(clip_dir / RGB_DIR / frame_name(index), 3, size))
-    return panels
+    arrays = read_layers(clip_layer_folders(clip_dir, meta.layers), meta.layers, frame_name(index), size)
+    return [layer_preview(layer, arrays[layer.name]) for layer in meta.layers] + [
+        read_image(clip_dir / RGB_DIR / frame_name(index), 3, size)]
 
 
 def side_by_side(clip_dir: Path) -> Iterator[np.ndarray]:

@@ -20,11 +20,12 @@ import numpy as np
 import torch
 
 from fsvid2vid.data.encode import rgb_to_tensor, semantic_to_tensor, tensor_to_rgb
-from fsvid2vid.data.layout import RGB_DIR, ClipMeta, frame_name, read_image, read_meta
+from fsvid2vid.data.layout import RGB_DIR, ClipMeta, clip_layer_folders, frame_name, read_image, read_layers, read_meta
 from fsvid2vid.data.synth.common import SemanticLayer
 from fsvid2vid.errors import UserError
 from fsvid2vid.infer.model_file import load_generator
 from fsvid2vid.models import FewShotGenerator, FrameOutput, ModelConfig
+from fsvid2vid.models.generator import append_history
 
 
 @dataclass
@@ -63,14 +64,8 @@ def _clip_of_frame(path: Path) -> tuple[Path, int]:
 
 
 def _frame_semantics(clip_dir: Path, meta: ClipMeta, index: int) -> torch.Tensor:
-    size = (meta.height, meta.width)
-    arrays = {}
-    for layer in meta.layers:
-        path = clip_dir / layer.name / frame_name(index)
-        arrays[layer.name] = read_image(path, 3 if layer.kind == "color" else 1, size)
-        if layer.kind == "label" and int(arrays[layer.name].max()) >= layer.num_classes:
-            raise UserError(f"{path}: holds label {int(arrays[layer.name].max())}, but the layer has "
-                            f"{layer.num_classes} classes")
+    arrays = read_layers(clip_layer_folders(clip_dir, meta.layers), meta.layers, frame_name(index),
+                         (meta.height, meta.width))
     return semantic_to_tensor(arrays, meta.layers)
 
 
@@ -167,7 +162,7 @@ def driving_source(path: Path | str, layers: tuple[SemanticLayer, ...], height: 
         return
     if not path.is_dir():
         raise UserError(f"{path}: no such driving clip, folder of semantic maps or points JSON")
-    folders = {layer.name: path / layer.name for layer in layers}
+    folders = clip_layer_folders(path, layers)
     if len(layers) == 1 and not folders[layers[0].name].is_dir():
         folders = {layers[0].name: path}
     missing = [str(f) for f in folders.values() if not f.is_dir()]
@@ -178,14 +173,7 @@ def driving_source(path: Path | str, layers: tuple[SemanticLayer, ...], height: 
     if not names:
         raise UserError(f"{next(iter(folders.values()))}: holds no PNG semantic maps")
     for name in names[:max_frames]:
-        arrays = {}
-        for layer in layers:
-            file = folders[layer.name] / name
-            arrays[layer.name] = read_image(file, 3 if layer.kind == "color" else 1, size)
-            if layer.kind == "label" and int(arrays[layer.name].max()) >= layer.num_classes:
-                raise UserError(f"{file}: holds label {int(arrays[layer.name].max())}, but the layer has "
-                                f"{layer.num_classes} classes")
-        yield DrivingFrame(semantic_to_tensor(arrays, layers))
+        yield DrivingFrame(semantic_to_tensor(read_layers(folders, layers, name, size), layers))
 
 
 class Synthesizer:
@@ -236,7 +224,6 @@ class Synthesizer:
                 raise UserError(f"driving frame {index}: semantic map of shape {tuple(semantic.shape[1:])} does not "
                                 f"match the examples' {tuple(examples.semantic.shape[1:])}")
             out = g(semantic, prev_frames, prev_semantics, cache)
-            cur_f, cur_s = out.frame[:, None], semantic[:, None]
-            prev_frames = cur_f if prev_frames is None else torch.cat((prev_frames, cur_f), 1)[:, -tau:]
-            prev_semantics = cur_s if prev_semantics is None else torch.cat((prev_semantics, cur_s), 1)[:, -tau:]
+            prev_frames = append_history(prev_frames, out.frame, tau)
+            prev_semantics = append_history(prev_semantics, semantic, tau)
             yield GeneratedFrame(tensor_to_rgb(out.frame[0]), out, frame)

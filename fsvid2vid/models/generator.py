@@ -60,6 +60,12 @@ class FrameOutput:
     #                                  over all positions of all examples ("ours" with attention only)
 
 
+def append_history(history: Tensor | None, item: Tensor, tau: int) -> Tensor:
+    """The last ``tau`` entries of ``history`` (B, T, ...) followed by ``item`` (B, ...), as (B, <= tau, ...)."""
+    item = item[:, None]
+    return item if history is None else torch.cat((history, item), dim=1)[:, -tau:]
+
+
 class FewShotGenerator(nn.Module):
     """F: E (E_F, E_P, E_A) or a baseline style encoder, H, W/M for the previous frame and W_e/M_e for the example."""
 

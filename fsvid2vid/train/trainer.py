@@ -46,6 +46,7 @@ from fsvid2vid.losses import (
     warp_loss,
 )
 from fsvid2vid.models import FewShotGenerator, ImageDiscriminator, TemporalDiscriminator, warp
+from fsvid2vid.models.generator import append_history
 from fsvid2vid.train.checkpoint import latest_checkpoint, read_checkpoint, restore, save_checkpoint
 from fsvid2vid.train.config import TrainConfig
 
@@ -88,9 +89,8 @@ class GeneratorRollout(nn.Module):
         for t in range(semantic.shape[1]):
             out = g(semantic[:, t], prev_frames, prev_semantics, cache)
             outs.append(out)
-            frame, sem = out.frame.detach()[:, None], semantic[:, t][:, None]
-            prev_frames = frame if prev_frames is None else torch.cat((prev_frames, frame), 1)[:, -tau:]
-            prev_semantics = sem if prev_semantics is None else torch.cat((prev_semantics, sem), 1)[:, -tau:]
+            prev_frames = append_history(prev_frames, out.frame.detach(), tau)
+            prev_semantics = append_history(prev_semantics, semantic[:, t], tau)
         stacked: dict[str, Tensor] = {}
         for name in ("frame", "raw_prime", "flow_prev", "mask_prev", "flow_example", "mask_example",
                      "warped_example"):
