@@ -248,7 +248,7 @@ _COMMANDS = {
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit status."""
-    # OpenMP threads that spin while waiting make torch 10-60x slower when another process holds a core (measured
+    # OpenMP threads that spin while waiting make torch about 14x slower when another process holds a core (measured
     # on 2 cores: docs/training.md); passive waiting costs little when the machine is idle. Set before torch loads.
     os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
     args = build_parser().parse_args(argv)

@@ -72,6 +72,15 @@ def split_subject_seeds(task: str, split: str, n: int) -> list[int]:
     return seeds
 
 
+def held_out_fraction(task: str, n: int = 1000) -> float:
+    """Share of subject seeds 0 .. n-1 whose appearance is a held-out combination (never in train).
+
+    ``python -c "from fsvid2vid.data.synth import TASKS, held_out_fraction as f; print([f(t) for t in TASKS])"``
+    """
+    r = get_renderer(task)
+    return sum(r.is_held_out(r.sample_appearance(_rng(r, _APPEARANCE, s))) for s in range(n)) / n
+
+
 def split_of(subject_seed: int) -> str:
     """The split a subject seed belongs to."""
     return "test" if subject_seed >= TEST_SEED_BASE else "train"
