@@ -20,6 +20,7 @@ from fsvid2vid.losses import (
     flow_loss,
     generator_hinge,
     ground_truth_flow,
+    label_warp_losses,
     load_vgg19,
     mask_loss,
     masked_l1,
@@ -226,6 +227,28 @@ def test_mask_loss_prefers_the_right_mask():
     mask = torch.full_like(right, 0.5, requires_grad=True)
     mask_loss(mask, warped, target).backward()
     assert (mask.grad[..., :4] > 0).all() and (mask.grad[..., 4:] < 0).all()
+
+
+def test_label_warp_losses_flag_parts_that_the_warp_gets_wrong():
+    labels = torch.zeros(1, 8, 8, dtype=torch.long)
+    labels[:, 2:6, 1:3] = 1  # a limb at columns 1-2
+    target = torch.nn.functional.one_hot(labels, 3).permute(0, 3, 1, 2).float()
+    moved = torch.roll(target, shifts=3, dims=3)  # the example's limb sits 3 px to the right (columns 4-5)
+    zero_flow = torch.zeros(1, 2, 8, 8)
+    keep_h = torch.ones(1, 1, 8, 8)
+    warp_term, mask_term = label_warp_losses(warp(target, zero_flow), target, torch.zeros(1, 1, 8, 8))
+    assert warp_term.item() == pytest.approx(0.0, abs=1e-6) and mask_term.item() == pytest.approx(0.0, abs=1e-6)
+    warp_term, mask_term = label_warp_losses(warp(moved, zero_flow), target, keep_h)
+    assert warp_term.item() > 0 and mask_term.item() == pytest.approx(0.0, abs=1e-6)  # m_e = 1 already
+    mask = torch.zeros(1, 1, 8, 8, requires_grad=True)  # m_e = 0: the example's misplaced limb would show
+    _, mask_term = label_warp_losses(moved, target, mask)
+    assert mask_term.item() == pytest.approx(1.0)
+    mask_term.backward()
+    disagree = (moved.argmax(1) != target.argmax(1))[:, None]
+    assert (mask.grad[disagree] < 0).all() and (mask.grad[~disagree] == 0).all()
+    flow = torch.zeros(1, 2, 8, 8)
+    flow[:, 0] = 3.0  # sampling 3 px to the right brings the example's limb onto the frame's limb
+    assert label_warp_losses(warp(moved, flow), target, keep_h)[0].item() < 0.05
 
 
 # --------------------------------------------------------------------------------------------- perceptual loss

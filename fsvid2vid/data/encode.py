@@ -20,6 +20,16 @@ def semantic_channels(layers: Sequence[SemanticLayer]) -> int:
     return sum(layer.channels for layer in layers)
 
 
+def label_channel_slices(layers: Sequence[SemanticLayer]) -> list[slice]:
+    """Where each ``label`` layer's one-hot channels sit in the stacked semantic tensor (in layer order)."""
+    slices, start = [], 0
+    for layer in layers:
+        if layer.kind == "label":
+            slices.append(slice(start, start + layer.channels))
+        start += layer.channels
+    return slices
+
+
 def rgb_to_tensor(rgb: np.ndarray) -> torch.Tensor:
     """(H, W, 3) uint8 -> (3, H, W) float32 in [-1, 1]."""
     return torch.from_numpy(np.ascontiguousarray(rgb)).permute(2, 0, 1).float().div_(127.5).sub_(1.0)

@@ -6,6 +6,7 @@
     f_flow = flow_loss(pred_flow, gt_flow, conf)
     f_warp = warp_loss(warp(previous_frame, pred_flow), target_frame)
     f_mask = mask_loss(mask, warp(previous_frame, pred_flow), target_frame)  # mask 1 = synthesise, 0 = warp
+    e_warp, e_mask = label_warp_losses(warp(example_parts, flow_e), frame_parts, mask_e)  # one-hot label layers
     vgg = load_vgg19("vgg19.safetensors"); g_vgg = vgg(fake, real)
 """
 
@@ -13,6 +14,7 @@ from fsvid2vid.losses.flow import (
     FLOW_METHODS,
     flow_loss,
     ground_truth_flow,
+    label_warp_losses,
     mask_loss,
     masked_l1,
     warp_confidence,
@@ -30,6 +32,7 @@ __all__ = [
     "flow_loss",
     "generator_hinge",
     "ground_truth_flow",
+    "label_warp_losses",
     "load_vgg19",
     "mask_loss",
     "masked_l1",

@@ -193,3 +193,20 @@ def mask_loss(mask: Tensor, warped: Tensor, target: Tensor) -> Tensor:
     """
     conf = warp_confidence(warped, target)
     return masked_l1(mask, 0.0, conf) + masked_l1(mask, 1.0, 1 - conf)
+
+
+def label_warp_losses(warped_labels: Tensor, target_labels: Tensor, mask: Tensor) -> tuple[Tensor, Tensor]:
+    """Warp and mask terms for an example warp, from one-hot part/label maps (the official pose terms, made generic).
+
+    warped_labels: (B, C, H, W) an example's one-hot label map warped by the example flow; target_labels:
+    (B, C, H, W) the frame's one-hot label map; mask: (B, 1, H, W) the example mask m_e (1 = keep h_t).
+    Returns ``(warp, mask)``:
+    - warp: mean L1 between the warped and the target label maps, which supervises the example flow with the parts
+      (the image warp alone cannot tell two limbs of the same colour apart);
+    - mask: ``masked_l1(m_e, 1, disagree)`` with disagree = half the L1 between the two maps per pixel, in [0, 1]:
+      synthesise wherever the warped example shows a different part (or body where the frame has background), which
+      keeps the example's own pose from showing through as a ghost.
+    """
+    target = target_labels.detach()
+    disagree = (0.5 * (warped_labels.detach() - target).abs().sum(1, keepdim=True)).clamp(0, 1)
+    return F.l1_loss(warped_labels, target), masked_l1(mask, 1.0, disagree)

@@ -33,7 +33,7 @@ from torch.utils.data import DataLoader
 from tqdm import tqdm
 
 from fsvid2vid.data.dataset import AugmentConfig, FewShotBatchSampler, FewShotVideoDataset
-from fsvid2vid.data.encode import semantic_preview, tensor_to_rgb
+from fsvid2vid.data.encode import label_channel_slices, semantic_preview, tensor_to_rgb
 from fsvid2vid.errors import UserError
 from fsvid2vid.losses import (
     discriminator_hinge,
@@ -41,6 +41,7 @@ from fsvid2vid.losses import (
     flow_loss,
     generator_hinge,
     ground_truth_flow,
+    label_warp_losses,
     load_vgg19,
     mask_loss,
     warp_loss,
@@ -66,6 +67,7 @@ class Rollout:
     flow_example: Tensor | None  # (B, T, 2, H, W)
     mask_example: Tensor | None  # (B, T, 1, H, W)
     warped_example: Tensor | None  # (B, T, 3, H, W)
+    example_index: Tensor  # (B, T) long: the example warped for each frame
 
 
 class GeneratorRollout(nn.Module):
@@ -93,7 +95,7 @@ class GeneratorRollout(nn.Module):
             prev_semantics = append_history(prev_semantics, semantic[:, t], tau)
         stacked: dict[str, Tensor] = {}
         for name in ("frame", "raw_prime", "flow_prev", "mask_prev", "flow_example", "mask_example",
-                     "warped_example"):
+                     "warped_example", "example_index"):
             values = [getattr(o, name) for o in outs if getattr(o, name) is not None]
             if values:
                 stacked[name] = torch.stack(values, dim=1)
@@ -136,6 +138,7 @@ class Trainer:
 
         self.dataset = FewShotVideoDataset(cfg.data.root, max_stride=cfg.data.max_stride,
                                            augment=AugmentConfig() if cfg.data.augment else None, seed=cfg.run.seed)
+        self.label_slices = label_channel_slices(self.dataset.layers)
         m = cfg.model
         if self.dataset.task != cfg.task or self.dataset.semantic_channels != m.generator.semantic_nc:
             raise UserError(f"{cfg.data.root}: holds {self.dataset.task} clips with {self.dataset.semantic_channels} "
@@ -289,7 +292,14 @@ class Trainer:
             cur = real.flatten(0, 1)
             warped = out.warped_example.float().flatten(0, 1)
             g["G/warp"] = g.get("G/warp", 0) + warp_loss(warped, cur)
-            g["G/mask"] = g.get("G/mask", 0) + mask_loss(out.mask_example.float().flatten(0, 1), warped, cur)
+            mask_e = out.mask_example.float().flatten(0, 1)
+            g["G/mask"] = g.get("G/mask", 0) + mask_loss(mask_e, warped, cur)
+            rows = torch.arange(b, device=real.device)[:, None]
+            s_e = batch["example_semantic"][rows, out.example_index].flatten(0, 1)  # the warped examples' maps
+            flow_e, s_t = out.flow_example.float().flatten(0, 1), batch["semantic"].flatten(0, 1)
+            for part in self.label_slices:  # one-hot part / label layers: keep the example's pose from ghosting
+                part_warp, part_mask = label_warp_losses(warp(s_e[:, part], flow_e), s_t[:, part], mask_e)
+                g["G/warp"], g["G/mask"] = g["G/warp"] + part_warp, g["G/mask"] + part_mask
         weights = {"G/gan": w.gan, "G/feature_matching": w.feature_matching, "G/temporal_gan": w.temporal_gan,
                    "G/temporal_feature_matching": w.temporal_feature_matching, "G/l1": w.l1, "G/vgg": w.vgg,
                    "G/flow": w.flow, "G/warp": w.warp, "G/mask": w.mask}
