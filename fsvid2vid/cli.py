@@ -103,6 +103,9 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--resume", action="store_true", help="continue the run in --out from its latest checkpoint")
     train.add_argument("--steps", type=_int, help="total steps (overrides schedule.steps)")
     train.add_argument("--device", help="cpu, cuda, cuda:1 or auto (overrides run.device)")
+    train.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", dest="overrides",
+                       help="override any config field, e.g. --set model.generator.conditioning=adain "
+                            "--set schedule.batch_size=8 (repeatable; VALUE is read as YAML)")
     train.add_argument("--quiet", action="store_true", help="no progress bar")
 
     gen = commands.add_parser(
@@ -198,10 +201,10 @@ def _cmd_data_preview(args: argparse.Namespace) -> None:
 
 
 def _cmd_train(args: argparse.Namespace) -> int:
-    from fsvid2vid.train.config import load_config
+    from fsvid2vid.train.config import load_config, merge_overrides, parse_override
     from fsvid2vid.train.trainer import train
 
-    overrides: dict = {}
+    overrides: dict = merge_overrides(*(parse_override(text) for text in args.overrides))
     if args.data is not None:
         overrides.setdefault("data", {})["root"] = str(args.data)
     if args.steps is not None:

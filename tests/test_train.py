@@ -14,7 +14,7 @@ import yaml
 
 import fsvid2vid.train.trainer as trainer_module
 from fsvid2vid.train.checkpoint import latest_checkpoint, read_checkpoint, save_checkpoint
-from fsvid2vid.train.config import TrainConfig, load_config
+from fsvid2vid.train.config import TrainConfig, load_config, merge_overrides, parse_override
 from fsvid2vid.train.trainer import Trainer, TrainingDiverged, train
 from tests.conftest import ROOT
 
@@ -128,6 +128,22 @@ def test_existing_run_needs_resume_and_bad_configs_are_one_line_errors(dance_dir
         load_config(tmp_path / "bad.yaml")
 
 
+def test_set_overrides_any_field_and_rejects_bad_ones(tmp_path):
+    from fsvid2vid.errors import UserError
+
+    path = tmp_path / "c.yaml"
+    path.write_text("task: street\nmodel_size: tiny\nschedule: {steps: 7, batch_size: 2}\n")
+    overrides = merge_overrides(parse_override("model.generator.conditioning=adain"),
+                                parse_override("schedule.batch_size=8"), parse_override("data.augment=false"))
+    cfg = load_config(path, overrides)
+    assert cfg.model.generator.conditioning == "adain"
+    assert (cfg.schedule.batch_size, cfg.schedule.steps, cfg.data.augment) == (8, 7, False)
+    with pytest.raises(UserError, match="KEY=VALUE"):
+        parse_override("schedule.batch_size")
+    with pytest.raises(UserError, match="unknown key"):
+        load_config(path, parse_override("schedule.bach_size=8"))
+
+
 def _write_config(path, cfg: TrainConfig) -> None:
     path.write_text(yaml.safe_dump(cfg.to_dict()))
 
@@ -184,7 +200,8 @@ def test_report_plots_losses_and_an_unseen_subject_sheet(dance_dir, tmp_path):
     assert sheet.shape == (2 * 64, (2 + 2 * 3) * 48, 3)
 
 
-@pytest.mark.parametrize("path", sorted((ROOT / "configs").glob("*.yaml")), ids=lambda p: p.name)
+@pytest.mark.parametrize("path", sorted((ROOT / "configs").rglob("*.yaml")),
+                         ids=lambda p: p.relative_to(ROOT / "configs").as_posix())
 def test_shipped_configs_load(path):
     cfg = load_config(path)
     assert cfg.task == path.stem.split("-")[0]

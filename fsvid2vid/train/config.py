@@ -162,6 +162,32 @@ def load_config(path: Path | str, overrides: dict[str, Any] | None = None) -> Tr
     return TrainConfig.from_dict(_merge(data, overrides or {}), where=str(path))
 
 
+def parse_override(text: str) -> dict[str, Any]:
+    """``"a.b.c=VALUE"`` -> ``{"a": {"b": {"c": VALUE}}}``, VALUE read as YAML (``4``, ``true``, ``[1, 2]``, ``x``)."""
+    key, sep, value = text.partition("=")
+    if not sep or not key or any(not part for part in key.split(".")):
+        raise UserError(f"--set {text!r}: expected KEY=VALUE with a dotted key, e.g. schedule.batch_size=8")
+    try:
+        parsed = yaml.safe_load(value)
+    except yaml.YAMLError:
+        raise UserError(f"--set {text!r}: the value is not valid YAML") from None
+    nested: dict[str, Any] = {}
+    node = nested
+    *parents, leaf = key.split(".")
+    for part in parents:
+        node = node.setdefault(part, {})
+    node[leaf] = parsed
+    return nested
+
+
+def merge_overrides(*overrides: dict[str, Any]) -> dict[str, Any]:
+    """Merge nested override dicts, later ones winning."""
+    out: dict[str, Any] = {}
+    for o in overrides:
+        out = _merge(out, o)
+    return out
+
+
 def _merge(base: dict[str, Any], overrides: dict[str, Any]) -> dict[str, Any]:
     out = dict(base)
     for key, value in overrides.items():

@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# The paper's Table 1 and Figure 7(a) at CPU scale (docs/results.md): every method and every training-set size gets the
+# same config (configs/repro/<task>-64.yaml) and budget. Safe to rerun: a finished run is skipped, an interrupted one
+# resumes exactly. Run it in the background, e.g.  nohup scripts/reproduce.sh train > runs/repro.log 2>&1 &
+#
+#   scripts/reproduce.sh train      render the data (once) and train every run into runs/repro/
+#   scripts/reproduce.sh evaluate   evaluate every finished run into runs/repro/eval/, then write the tables and plots
+#   scripts/reproduce.sh all        both
+set -euo pipefail
+cd "$(dirname "$0")/.."
+FS=${FS:-.venv/bin/fsvid2vid}
+export OMP_WAIT_POLICY=PASSIVE
+STAGE=${1:-all}
+METHODS=(ours encoder concat_style adain)
+TASKS=(dance street)
+SUBJECTS=(5 20)  # Figure 7(a): ours on fewer training subjects (150, the Table 1 run, is the last point)
+
+render() {  # render TASK SUBJECTS OUT
+  [ -f "$3/.complete" ] && return
+  "$FS" data synth --task "$1" --split train --subjects "$2" --clips-per-subject 3 --frames 24 --size 64 --out "$3" \
+    --quiet --overwrite
+  touch "$3/.complete"
+}
+
+train_run() {  # train_run NAME CONFIG [--set ...]
+  local out=runs/repro/$1 config=$2
+  shift 2
+  local resume=()
+  [ -f "$out/checkpoints/latest.json" ] && resume=(--resume)
+  echo "== $out ($(date -u +%FT%TZ))"
+  "$FS" train --config "$config" --out "$out" --quiet "${resume[@]}" "$@"
+}
+
+if [ "$STAGE" = train ] || [ "$STAGE" = all ]; then
+  for task in "${TASKS[@]}"; do
+    render "$task" 150 "data/$task-train-64"
+    for method in "${METHODS[@]}"; do
+      train_run "$task-$method" "configs/repro/$task-64.yaml" --set "model.generator.conditioning=$method"
+    done
+  done
+  for n in "${SUBJECTS[@]}"; do
+    render dance "$n" "data/dance-train-64-s$n"
+    train_run "dance-ours-s$n" configs/repro/dance-64.yaml --data "data/dance-train-64-s$n"
+  done
+fi
