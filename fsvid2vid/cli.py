@@ -115,10 +115,19 @@ def build_parser() -> argparse.ArgumentParser:
     gen.add_argument("--checkpoint", required=True, type=Path,
                      help="a generator file (models/*.safetensors) or a training checkpoint")
     gen.add_argument("--examples", required=True, nargs="+", type=Path, metavar="IMG",
-                     help="example frames <clip>/rgb/NNNNNN.png (their semantic maps are read from the clip)")
+                     help="example frames <clip>/rgb/NNNNNN.png (their semantic maps are read from the clip), or "
+                          "photos: their semantics come from --example-semantics or are extracted with mediapipe "
+                          "(dance, face; docs/real-footage.md)")
+    gen.add_argument("--example-semantics", nargs="+", type=Path, metavar="PATH",
+                     help="one per example, in the order of --examples: a folder with one <layer>.png per semantic "
+                          "layer (or, for one-layer models, a PNG file)")
     gen.add_argument("--driving", required=True, type=Path, metavar="SOURCE",
                      help="a clip folder, a folder of semantic maps (one sub-folder per layer, or PNGs for a "
-                          "one-layer model), or a keypoints/landmarks JSON (coco18 / dlib68)")
+                          "one-layer model), a keypoints/landmarks JSON (coco18 / dlib68), or a video file (dance, "
+                          "face: the subject is detected, followed and cropped)")
+    gen.add_argument("--retarget", action=argparse.BooleanOptionalAction, default=True,
+                     help="map the driving pose / face to the examples' proportions and placement (relative mode; "
+                          "default on; applies to a driving video)")
     gen.add_argument("--out", required=True, type=Path, help="mp4 file to write")
     gen.add_argument("--side-by-side", action="store_true",
                      help="also write <out>-side-by-side.mp4: semantic | examples | output | ground truth")
@@ -142,11 +151,153 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--out", required=True, type=Path, help="generator file to write")
     export.add_argument("--fp32", action="store_true", help="keep float32 weights")
 
+    _add_eval_commands(commands)
+    _add_prepare_command(commands)
+
     preview = data_commands.add_parser("preview", help="side-by-side mp4 of one clip",
                                        description="Write an H.264 mp4 of a clip: semantic layers | RGB.")
     preview.add_argument("clip", type=Path, metavar="CLIP", help="clip folder")
     preview.add_argument("--out", required=True, type=Path, help="mp4 file to write")
     return parser
+
+
+def _add_eval_commands(commands: argparse._SubParsersAction) -> None:
+    """The ``evaluate`` and ``evaluator train|score`` commands of the evaluation suite (docs/evaluation.md)."""
+    from fsvid2vid.data.synth import TASKS
+
+    ev = commands.add_parser(
+        "evaluate", help="score a model on unseen subjects driven by other subjects' motion",
+        description="Evaluate a model on the benchmark's unseen test subjects, each driven by another subject's motion "
+                    "(cross-identity clips, whose frames are the ground truth): pose / landmark error or "
+                    "segmentation accuracy through the project's evaluator networks (also on the ground truth, as "
+                    "the floor / ceiling), FID in the evaluator's feature space (and Inception FID with "
+                    "--inception), L1 / PSNR / SSIM against the ground truth, and the warping error. Writes a JSON "
+                    "report and a PNG summary sheet. See docs/evaluation.md.")
+    ev.add_argument("--checkpoint", required=True, type=Path, help="generator file or training checkpoint")
+    ev.add_argument("--task", required=True, choices=TASKS, help="must match the checkpoint's task")
+    source = ev.add_mutually_exclusive_group(required=True)
+    source.add_argument("--data", type=Path, metavar="DIR",
+                        help="test-split dataset folder rendered with --cross-identity 1 (or more)")
+    source.add_argument("--split", choices=("test",),
+                        help="render the test split's cross-identity clips at the model's size into --cache")
+    ev.add_argument("--cache", type=Path, default=Path("data/cache"),
+                    help="where --split test renders its clips (default data/cache)")
+    ev.add_argument("--k", type=_int, nargs="+", default=[1, 2, 4, 8], help="numbers of example frames (default "
+                    "1 2 4 8)")
+    ev.add_argument("--out", required=True, type=Path, help="JSON report to write; the sheet goes next to it "
+                    "(<out>.png)")
+    ev.add_argument("--evaluator", type=Path, help="evaluator file (default models/evaluators/<task>-64.safetensors)")
+    ev.add_argument("--inception", type=Path, metavar="PATH",
+                    help="TorchScript Inception-v3 feature extractor; adds the standard FID (docs/evaluation.md)")
+    ev.add_argument("--max-clips", type=_int, default=8, help="unseen subjects to evaluate (default 8)")
+    ev.add_argument("--frames", type=_int, default=16, help="driving frames per clip (default 16)")
+    ev.add_argument("--device", default="cpu", help="cpu (default), cuda, cuda:1")
+    ev.add_argument("--overwrite", action="store_true", help="replace an existing report")
+    ev.add_argument("--quiet", action="store_true", help="no progress bar")
+
+    evaluator = commands.add_parser("evaluator", help="train or score the evaluation networks",
+                                    description="Train the small networks that read generated frames back into "
+                                                "keypoints, landmarks or label maps, and measure their own accuracy.")
+    actions = evaluator.add_subparsers(dest="evaluator_command", metavar="ACTION", required=True, parser_class=_Parser)
+    tr = actions.add_parser("train", help="train an evaluator on a train-split dataset folder",
+                            description="Train a task's evaluator network on the frames of train-split benchmark "
+                                        "clips (test-split clips are refused) and write it as fp16 safetensors.")
+    tr.add_argument("--task", required=True, choices=TASKS)
+    tr.add_argument("--data", required=True, type=Path, help="train-split dataset folder")
+    tr.add_argument("--out", required=True, type=Path, help="evaluator file to write (.safetensors)")
+    tr.add_argument("--steps", type=_int, default=2000, help="optimisation steps (default 2000)")
+    tr.add_argument("--batch", type=_int, default=32, help="frames per step (default 32)")
+    tr.add_argument("--seed", type=_int, default=0, help="(default 0)")
+    tr.add_argument("--threads", type=_int, default=1, help="torch CPU threads (default 1)")
+    tr.add_argument("--quiet", action="store_true", help="no progress bar")
+    sc = actions.add_parser("score", help="an evaluator's own accuracy on real frames",
+                            description="Run an evaluator on the real (rendered) frames of a dataset folder and "
+                                        "print its accuracy as JSON: point error in pixels for the visible points, "
+                                        "or pixel accuracy and mIoU.")
+    sc.add_argument("--evaluator", required=True, type=Path, help="evaluator file")
+    sc.add_argument("--data", required=True, type=Path, help="dataset folder (e.g. a test split)")
+    sc.add_argument("--max-clips", type=_int, help="use only the first N clips")
+
+
+def _cmd_evaluate(args: argparse.Namespace) -> None:
+    from fsvid2vid.eval.evaluate import evaluate
+
+    report = evaluate(args.checkpoint, args.task, args.out, data=args.data, k_values=args.k,
+                      evaluator=args.evaluator, inception=args.inception, max_clips=args.max_clips,
+                      frames=args.frames, cache=args.cache, device=args.device, overwrite=args.overwrite,
+                      progress=not args.quiet, command=" ".join(["fsvid2vid", *sys.argv[1:]]))
+    for path in report["outputs"]:
+        print(f"wrote {path}")
+    if report["splits"] != ["test"]:
+        print(f"fsvid2vid: warning: {args.data} holds {'/'.join(report['splits'])}-split clips: these subjects are "
+              "not unseen; evaluate on a test split (--split test) for the paper's protocol", file=sys.stderr)
+
+
+def _cmd_evaluator_train(args: argparse.Namespace) -> None:
+    from fsvid2vid.eval.training import train_evaluator
+
+    info = train_evaluator(args.task, args.data, args.out, steps=args.steps, batch=args.batch, seed=args.seed,
+                           threads=args.threads, progress=not args.quiet,
+                           command=" ".join(["fsvid2vid", *sys.argv[1:]]))
+    print(f"wrote {args.out} ({info['parameters']} parameters, {info['steps']} steps in {info['train_seconds']} s, "
+          f"final loss {info['final_loss']})")
+
+
+def _cmd_evaluator_score(args: argparse.Namespace) -> None:
+    import json
+
+    from fsvid2vid.eval.evaluator import load_evaluator
+    from fsvid2vid.eval.training import score_evaluator
+
+    print(json.dumps(score_evaluator(load_evaluator(args.evaluator), args.data, args.max_clips, progress=False),
+                     indent=1))
+
+
+def _add_prepare_command(commands: argparse._SubParsersAction) -> None:
+    """The ``prepare`` command: real videos -> the clip-folder layout (docs/real-footage.md)."""
+    prep = commands.add_parser(
+        "prepare", help="turn real videos into a dataset folder",
+        description="Turn real videos into clip folders ready for `train`. dance / face: detect the person (mediapipe "
+                    "Pose -> COCO-18) or face (FaceMesh -> dlib-68), follow one subject, smooth, crop around it, "
+                    "draw the semantic layers, and write DIR/overlays.png (skeleton or sketch over the crops). "
+                    "street: videos with per-frame label maps (--labels). See docs/real-footage.md.")
+    prep.add_argument("--task", required=True, choices=("dance", "face", "street"))
+    prep.add_argument("videos", nargs="+", type=Path, metavar="VIDEO", help="video files (one subject each)")
+    prep.add_argument("--out", required=True, type=Path, metavar="DIR", help="dataset folder to write")
+    prep.add_argument("--size", type=_int, default=64, help="frame height: a multiple of 8 in [64, 512] (default 64)")
+    prep.add_argument("--max-frames", type=_int, help="read at most this many frames of each video")
+    prep.add_argument("--max-gap", type=_int, default=3,
+                      help="interpolate runs of at most this many missed frames; longer runs are dropped (default 3)")
+    prep.add_argument("--min-frames", type=_int, default=8,
+                      help="drop runs of kept frames shorter than this (default 8)")
+    prep.add_argument("--labels", nargs="+", type=Path, metavar="DIR",
+                      help="street: one folder of per-frame label PNGs per video, in the same order")
+    prep.add_argument("--label-format", default="cityscapes", metavar="FORMAT",
+                      help="street: cityscapes (label ids), classes (already 0..9 in the benchmark's order), or a "
+                           "JSON file mapping values to class names (default cityscapes)")
+    prep.add_argument("--overwrite", action="store_true", help="replace clips that already exist")
+    prep.add_argument("--quiet", action="store_true", help="no progress bar")
+
+
+def _cmd_prepare(args: argparse.Namespace) -> None:
+    from fsvid2vid.data.real.prepare import prepare_street, prepare_subjects
+    from fsvid2vid.data.synth.export import check_size
+
+    check_size(args.size)
+    if args.max_gap < 0 or args.min_frames < 1:
+        raise UserError("--max-gap must be >= 0 and --min-frames >= 1")
+    if args.task == "street":
+        if not args.labels:
+            raise UserError("--task street needs --labels DIR (one folder of label PNGs per video)")
+        s = prepare_street(args.videos, args.labels, args.out, args.size, args.label_format, args.max_frames,
+                           args.overwrite, progress=not args.quiet)
+    else:
+        if args.labels:
+            raise UserError(f"--labels is for --task street; {args.task} semantics are detected")
+        s = prepare_subjects(args.task, args.videos, args.out, args.size, args.max_frames, args.max_gap,
+                             args.min_frames, args.overwrite, progress=not args.quiet)
+    print(f"{s['frames']} frames read, {s['kept']} kept ({s['interpolated']} interpolated), {s['dropped']} dropped; "
+          f"wrote {s['clips']} clip(s) to {s['out']}" + (f"; overlays: {s['overlays']}" if "overlays" in s else ""))
 
 
 def _cmd_data_synth(args: argparse.Namespace) -> None:
@@ -225,6 +376,7 @@ def _cmd_generate(args: argparse.Namespace) -> None:
     from fsvid2vid.infer.generate import generate
 
     info = generate(args.checkpoint, args.examples, args.driving, args.out, side_by_side=args.side_by_side,
+                    example_semantics=args.example_semantics, retarget=args.retarget,
                     frames_dir=args.frames_dir, sheet=args.sheet, max_frames=args.max_frames, overwrite=args.overwrite,
                     device=args.device, progress=not args.quiet, finetune=args.finetune, seed=args.seed,
                     attention_vis=args.attention_vis)
@@ -246,6 +398,10 @@ _COMMANDS = {
     ("train", None): _cmd_train,
     ("generate", None): _cmd_generate,
     ("export", None): _cmd_export,
+    ("prepare", None): _cmd_prepare,
+    ("evaluate", None): _cmd_evaluate,
+    ("evaluator", "train"): _cmd_evaluator_train,
+    ("evaluator", "score"): _cmd_evaluator_score,
 }
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import tempfile
 from collections.abc import Iterable
 from fractions import Fraction
 from pathlib import Path
@@ -12,36 +11,19 @@ import av
 import cv2
 import numpy as np
 
+from fsvid2vid.atomic import atomic_path, temporary_sibling
 from fsvid2vid.errors import UserError
-
-
-def _temporary_sibling(path: Path) -> Path:
-    if not path.parent.is_dir():
-        raise UserError(f"{path}: its folder {path.parent} does not exist; create it or choose another output path")
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=path.suffix, dir=path.parent)
-    os.close(fd)
-    umask = os.umask(0)
-    os.umask(umask)
-    os.chmod(tmp, 0o666 & ~umask)  # mkstemp creates 0600; give the final file the usual permissions
-    return Path(tmp)
 
 
 def write_png(path: Path | str, image: np.ndarray) -> Path:
     """Write an (H, W, 3) RGB or (H, W) uint8 image to ``path`` atomically (temporary name, then rename)."""
     path = Path(path)
-    try:
-        tmp = _temporary_sibling(path)
-    except PermissionError:
-        raise UserError(f"{path}: its folder is not writable; choose another output path") from None
     data = image[..., ::-1] if image.ndim == 3 else image
-    ok = cv2.imencode(".png", np.ascontiguousarray(data))
-    try:
-        if not ok[0]:
-            raise UserError(f"{path}: could not encode the image")
-        tmp.write_bytes(ok[1].tobytes())
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
+    ok, encoded = cv2.imencode(".png", np.ascontiguousarray(data))
+    if not ok:
+        raise UserError(f"{path}: could not encode the image")
+    with atomic_path(path) as tmp:
+        tmp.write_bytes(encoded.tobytes())
     return path
 
 
@@ -54,10 +36,7 @@ class Mp4Writer:
 
     def __init__(self, path: Path | str, fps: int, crf: int = 18):
         self.path = Path(path)
-        try:
-            self.tmp = _temporary_sibling(self.path)
-        except PermissionError:
-            raise UserError(f"{self.path}: its folder is not writable; choose another output path") from None
+        self.tmp = temporary_sibling(self.path)
         self.fps, self.crf, self.count = fps, crf, 0
         self.container = av.open(str(self.tmp), mode="w", format="mp4")
         self.stream = None
@@ -110,5 +89,21 @@ def read_video(path: Path | str) -> Iterable[np.ndarray]:
     except (av.error.FFmpegError, OSError) as exc:
         raise UserError(f"{path}: not a readable video ({exc}); check the file") from None
     with container:
-        for frame in container.decode(video=0):
-            yield frame.to_ndarray(format="rgb24")
+        if not container.streams.video:
+            raise UserError(f"{path}: holds no video stream; check the file")
+        try:
+            for frame in container.decode(video=0):
+                yield frame.to_ndarray(format="rgb24")
+        except av.error.FFmpegError as exc:
+            raise UserError(f"{path}: corrupt video data ({exc}); check the file") from None
+
+
+def video_fps(path: Path | str, default: int = 15) -> int:
+    """The frame rate of a video file rounded to an integer (``default`` when the file does not say)."""
+    path = Path(path)
+    try:
+        with av.open(str(path)) as container:
+            rate = container.streams.video[0].average_rate
+    except (av.error.FFmpegError, OSError, IndexError) as exc:
+        raise UserError(f"{path}: not a readable video ({exc}); check the file") from None
+    return max(1, int(round(float(rate)))) if rate else default

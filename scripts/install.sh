@@ -5,11 +5,14 @@
 # through --system-site-packages and it is kept. Otherwise $TORCH_SPEC (default torch==2.13.0, the CPU wheel) is
 # installed first; set PIP_TORCH_ARGS to pass pip extra arguments for it (for example PyTorch's CPU index URL).
 # Nothing installed afterwards may replace torch or add torchvision: the check at the end fails the install if so.
+# FSVID2VID_EXTRAS (default "real") picks the optional extras; set it empty to skip mediapipe (real footage).
 set -euo pipefail
 
 VENV=${VENV:-.venv}
 TORCH_SPEC=${TORCH_SPEC:-torch==2.13.0}
 PIP_TORCH_ARGS=${PIP_TORCH_ARGS:-}
+# Optional extras, comma-separated; default "real" (mediapipe for real footage, ~0.9 GB). FSVID2VID_EXTRAS= skips it.
+EXTRAS=${FSVID2VID_EXTRAS-real}
 if [ -z "${PYTHON:-}" ]; then
   PYTHON=$(command -v python3.11 || command -v python3 || true)
 fi
@@ -35,7 +38,10 @@ fi
 torch_before=$("$VENV/bin/python" -c 'import torch; print(torch.__version__)')
 
 "${PIP[@]}" install -r requirements.lock
-"${PIP[@]}" install --no-deps -e ".[dev]"
+if [[ ",$EXTRAS," == *",real,"* ]]; then
+  "${PIP[@]}" install -r requirements.lock -r requirements-real.lock
+fi
+"${PIP[@]}" install --no-deps -e ".[dev${EXTRAS:+,$EXTRAS}]"
 
 torch_after=$("$VENV/bin/python" -c 'import torch; print(torch.__version__)')
 if [ "$torch_before" != "$torch_after" ]; then
@@ -44,6 +50,10 @@ if [ "$torch_before" != "$torch_after" ]; then
 fi
 if "$VENV/bin/python" -c 'import importlib.util, sys; sys.exit(importlib.util.find_spec("torchvision") is None)'; then
   echo "install: error: torchvision got installed; fsvid2vid must not depend on it" >&2
+  exit 1
+fi
+if "$VENV/bin/python" -m pip --disable-pip-version-check list 2>/dev/null | grep -qiE '^opencv-python(-headless)? '; then
+  echo "install: error: opencv-python(-headless) got installed next to opencv-contrib-python (both own cv2/)" >&2
   exit 1
 fi
 "${PIP[@]}" check >/dev/null || { "${PIP[@]}" check >&2; exit 1; }

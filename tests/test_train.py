@@ -99,9 +99,9 @@ def test_a_checkpoint_killed_while_writing_never_replaces_the_last_good_one(tmp_
             f.write(b"partial")
         raise KeyboardInterrupt
 
-    import fsvid2vid.train.checkpoint as ckpt
+    import fsvid2vid.atomic
 
-    monkeypatch.setattr(ckpt, "save_file", killed)
+    monkeypatch.setattr(fsvid2vid.atomic, "save_file", killed)
     with pytest.raises(KeyboardInterrupt):
         save_checkpoint(tmp_path, 2, {"m": module}, {"o": opt}, {"task": "dance"})
     assert latest_checkpoint(tmp_path) == good

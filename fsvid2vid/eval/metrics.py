@@ -80,17 +80,30 @@ def keypoint_error(predicted: np.ndarray, target: np.ndarray, min_confidence: fl
     return float(np.linalg.norm(p[..., :2] - t[..., :2], axis=-1)[visible].mean())
 
 
-def segmentation_scores(predicted: np.ndarray, target: np.ndarray, num_classes: int) -> dict[str, float]:
-    """Pixel accuracy and mean intersection-over-union over the classes present in the prediction or the target."""
+def _confusion(predicted: np.ndarray, target: np.ndarray, num_classes: int) -> np.ndarray:
+    """(num_classes, num_classes) pixel counts, rows = target class, columns = predicted class."""
     p, t = np.asarray(predicted).ravel(), np.asarray(target).ravel()
     if p.shape != t.shape:
         raise ValueError(f"label maps differ in size: {np.shape(predicted)} vs {np.shape(target)}")
-    confusion = np.bincount(t * num_classes + p, minlength=num_classes**2).reshape(num_classes, num_classes)
+    return np.bincount(t * num_classes + p, minlength=num_classes**2).reshape(num_classes, num_classes)
+
+
+def class_iou(predicted: np.ndarray, target: np.ndarray, num_classes: int) -> np.ndarray:
+    """(num_classes,) intersection-over-union per class; NaN for a class in neither the prediction nor the target."""
+    confusion = _confusion(predicted, target, num_classes)
     intersection = np.diag(confusion).astype(np.float64)
     union = confusion.sum(0) + confusion.sum(1) - intersection
-    present = union > 0
-    return {"pixel_accuracy": float(intersection.sum() / max(1, confusion.sum())),
-            "mean_iou": float((intersection[present] / union[present]).mean()) if present.any() else float("nan")}
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(union > 0, intersection / np.maximum(union, 1), np.nan)
+
+
+def segmentation_scores(predicted: np.ndarray, target: np.ndarray, num_classes: int) -> dict[str, float]:
+    """Pixel accuracy and mean intersection-over-union over the classes present in the prediction or the target."""
+    confusion = _confusion(predicted, target, num_classes)
+    iou = class_iou(predicted, target, num_classes)
+    present = ~np.isnan(iou)
+    return {"pixel_accuracy": float(np.trace(confusion) / max(1, confusion.sum())),
+            "mean_iou": float(iou[present].mean()) if present.any() else float("nan")}
 
 
 def warping_error(frames: torch.Tensor, flows: torch.Tensor, confidence: torch.Tensor | None = None) -> float:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-import os
 import time
 from contextlib import ExitStack
 from pathlib import Path
@@ -13,10 +11,13 @@ import numpy as np
 import torch
 from tqdm import tqdm
 
+from fsvid2vid.atomic import write_json
 from fsvid2vid.data.encode import semantic_preview, tensor_to_rgb
 from fsvid2vid.data.layout import read_meta
 from fsvid2vid.errors import UserError
-from fsvid2vid.infer.synthesizer import Synthesizer, driving_length, driving_source, load_examples
+from fsvid2vid.eval.sheet import sheet_row
+from fsvid2vid.infer.real_inputs import is_video, load_example_set, video_driving
+from fsvid2vid.infer.synthesizer import Synthesizer, driving_length, driving_source
 from fsvid2vid.media import Mp4Writer, write_png
 
 
@@ -44,11 +45,17 @@ def attention_picture(frame: np.ndarray, example_rgb: torch.Tensor, attention: t
 def generate(checkpoint: Path, examples: list[Path], driving: Path, out: Path, side_by_side: bool = False,
              frames_dir: Path | None = None, sheet: Path | None = None, max_frames: int | None = None,
              overwrite: bool = False, device: str = "cpu", progress: bool = True, finetune: int = 0,
-             seed: int = 0, attention_vis: Path | None = None) -> dict[str, Any]:
+             seed: int = 0, attention_vis: Path | None = None, example_semantics: list[Path] | None = None,
+             retarget: bool = True) -> dict[str, Any]:
     """Write ``out`` (mp4) and ``out``.json (metadata); with ``side_by_side`` also ``<out stem>-side-by-side.mp4``
     (semantic | examples | generated | ground truth when the driving clip has RGB frames); with ``sheet`` a PNG:
     the examples, then semantic | generated | ground truth for four frames spread over the clip; with
-    ``attention_vis`` a PNG per frame of where each example is attended (:func:`attention_picture`)."""
+    ``attention_vis`` a PNG per frame of where each example is attended (:func:`attention_picture`).
+
+    ``examples`` may be photos outside the clip layout: their semantic maps come from ``example_semantics`` (one
+    folder of ``<layer>.png``, or PNG, per example) or are detected (dance, face). ``driving`` may be a video file:
+    its subject is detected, followed and cropped, and with ``retarget`` its points are mapped onto the examples'
+    proportions and placement (docs/real-footage.md)."""
     out = Path(out)
     if out.suffix.lower() != ".mp4":
         raise UserError(f"{out}: the output must be an .mp4 file")
@@ -65,7 +72,16 @@ def generate(checkpoint: Path, examples: list[Path], driving: Path, out: Path, s
         raise UserError(f"{checkpoint}: this model has no attention over examples (conditioning {g.conditioning!r}, "
                         f"attention {g.attention}); drop --attention-vis")
     fps = 15  # semantic-map folders and points files carry no frame rate
-    if Path(driving).is_dir() and (Path(driving) / "meta.json").is_file():
+    cfg = synth.config
+    ex_set = load_example_set(examples, example_semantics, cfg.task, synth.layers, cfg.height, cfg.width)
+    ex = ex_set.examples
+    synth.check(ex)
+    real = None
+    if is_video(driving):
+        real = video_driving(driving, cfg.task, synth.layers, cfg.height, cfg.width, ex_set.points, retarget,
+                             max_frames, progress)
+        fps, n = real.fps, len(real)
+    elif Path(driving).is_dir() and (Path(driving) / "meta.json").is_file():
         meta = read_meta(driving)
         if meta.task != synth.config.task:
             raise UserError(f"{driving}: is a {meta.task} clip, {checkpoint} is a {synth.config.task} model")
@@ -77,8 +93,6 @@ def generate(checkpoint: Path, examples: list[Path], driving: Path, out: Path, s
     else:
         total = driving_length(driving, synth.layers)
         n = total if max_frames is None else min(max_frames, total)
-    ex = load_examples(examples, synth.layers)
-    synth.check(ex)
     torch.manual_seed(seed)
     finetune_losses = synth.finetune(ex, finetune, seed=seed) if finetune > 0 else []
     for folder in (frames_dir, attention_vis):
@@ -86,13 +100,14 @@ def generate(checkpoint: Path, examples: list[Path], driving: Path, out: Path, s
             folder.mkdir(parents=True, exist_ok=True)
     example_strip = np.concatenate([tensor_to_rgb(e) for e in ex.rgb], axis=1)
     sheet_frames = set(np.linspace(0, n - 1, min(4, n)).round().astype(int).tolist())
-    sheet_cells: list[np.ndarray] = [example_strip]
+    sheet_groups: list[tuple[np.ndarray, ...]] = []
     started = time.perf_counter()
     with ExitStack() as stack:
         video = stack.enter_context(Mp4Writer(out, fps))
         side_video = stack.enter_context(Mp4Writer(side, fps)) if side_by_side else None
         bar = stack.enter_context(tqdm(total=n, unit="frame", desc="generate", disable=not progress))
-        frames = driving_source(driving, synth.layers, synth.config.height, synth.config.width, n)
+        frames = real.frames() if real is not None else driving_source(driving, synth.layers,
+                                                                            cfg.height, cfg.width, n)
         for i, result in enumerate(synth.animate(ex, frames)):
             video.write(result.rgb)
             if frames_dir is not None:
@@ -105,20 +120,19 @@ def generate(checkpoint: Path, examples: list[Path], driving: Path, out: Path, s
             if side_video is not None:
                 side_video.write(np.concatenate([semantic, example_strip, result.rgb, *truth], axis=1))
             if sheet is not None and i in sheet_frames:
-                gap = np.full((result.rgb.shape[0], 2, 3), 255, np.uint8)
-                sheet_cells.extend([gap, semantic, result.rgb, *truth])
+                sheet_groups.append((semantic, result.rgb, *truth))
             bar.update()
     count, seconds = video.count, time.perf_counter() - started
     if sheet is not None:
-        write_png(sheet, np.concatenate(sheet_cells, axis=1))
+        write_png(sheet, sheet_row([example_strip], sheet_groups, gap=2))
     info = {
         "checkpoint": str(checkpoint), "model": synth.info, "task": synth.config.task, "examples": ex.paths,
         "K": len(ex.paths), "driving": str(driving), "frames": count, "fps": fps, "finetune_steps": finetune,
         "finetune_l1_first_last": [round(x, 4) for x in finetune_losses[:1] + finetune_losses[-1:]], "seed": seed,
         "seconds": round(seconds, 3), "device": str(device), "torch": torch.__version__,
+        "examples_detected": ex_set.extracted, "driving_video": real.counts if real is not None else None,
+        "retargeted": bool(real is not None and real.retargeted),
         "outputs": [str(out)] + ([str(side)] if side_by_side else []) + ([str(sheet)] if sheet else []),
     }
-    tmp = out.with_suffix(".json.tmp")
-    tmp.write_text(json.dumps(info, indent=1))
-    os.replace(tmp, out.with_suffix(".json"))
+    write_json(out.with_suffix(".json"), info)
     return info

@@ -7,15 +7,13 @@ self-contained: ``load_generator`` needs nothing else. Nothing is ever unpickled
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
 import torch
 from safetensors import SafetensorError, safe_open
-from safetensors.torch import save_file
 
+from fsvid2vid.atomic import write_safetensors
 from fsvid2vid.errors import UserError
 from fsvid2vid.models import FewShotGenerator, ModelConfig
 from fsvid2vid.train.checkpoint import FORMAT as TRAIN_FORMAT
@@ -30,20 +28,9 @@ def export_generator(checkpoint: Path | str, out: Path | str, half: bool = True,
     """Write the generator of a training checkpoint to ``out`` (fp16 unless ``half`` is False), atomically."""
     tensors, meta = read_checkpoint(Path(checkpoint))
     weights = {k[len(_PREFIX):]: v for k, v in tensors.items() if k.startswith(_PREFIX)}
-    if half:
-        weights = {k: v.half() if v.is_floating_point() else v for k, v in weights.items()}
     header = {"format": FORMAT, "task": meta["task"], "step": str(meta["step"]),
               "config": json.dumps(meta["config"]["model"]), "info": json.dumps(info or {})}
-    out = Path(out)
-    fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.", dir=out.parent)
-    os.close(fd)
-    try:
-        save_file({k: v.contiguous() for k, v in weights.items()}, tmp, metadata=header)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, out)
-    finally:
-        Path(tmp).unlink(missing_ok=True)
-    return out
+    return write_safetensors(out, weights, header, half=half)
 
 
 def load_generator(path: Path | str, device: str | torch.device = "cpu") -> tuple[FewShotGenerator, ModelConfig,

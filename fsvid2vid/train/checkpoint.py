@@ -9,35 +9,20 @@ the last good checkpoint. Nothing is ever unpickled.
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
 import torch
 from safetensors import SafetensorError
-from safetensors.torch import load_file, save_file
+from safetensors.torch import load_file
 from torch import nn
 
+from fsvid2vid.atomic import write_json, write_safetensors
 from fsvid2vid.errors import UserError
 
 FORMAT = "fsvid2vid-train-checkpoint"
 VERSION = 1
 LATEST = "latest.json"
-
-
-def _atomic_write_bytes(path: Path, write) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    os.close(fd)
-    try:
-        write(tmp)
-        os.replace(tmp, path)
-    finally:
-        Path(tmp).unlink(missing_ok=True)
-
-
-def _atomic_write_json(path: Path, data: dict[str, Any]) -> None:
-    _atomic_write_bytes(path, lambda tmp: Path(tmp).write_text(json.dumps(data, indent=1)))
 
 
 def state_tensors(modules: dict[str, nn.Module], optimizers: dict[str, torch.optim.Optimizer]
@@ -73,10 +58,10 @@ def save_checkpoint(run_dir: Path, step: int, modules: dict[str, nn.Module],
             tensors[f"rng.cuda.{i}"] = torch.cuda.get_rng_state(i)
     stem = f"step-{step:07d}"
     weights = folder / f"{stem}.safetensors"
-    _atomic_write_bytes(weights, lambda tmp: save_file(tensors, tmp, metadata={"format": FORMAT}))
-    _atomic_write_json(folder / f"{stem}.json",
-                       {"format": FORMAT, "version": VERSION, "step": step, "optim": optim_meta, **meta})
-    _atomic_write_json(folder / LATEST, {"step": step, "stem": stem})
+    write_safetensors(weights, tensors, metadata={"format": FORMAT})
+    write_json(folder / f"{stem}.json",
+               {"format": FORMAT, "version": VERSION, "step": step, "optim": optim_meta, **meta})
+    write_json(folder / LATEST, {"step": step, "stem": stem})
     for old in sorted(folder.glob("step-*.safetensors"))[:-keep]:
         old.unlink(missing_ok=True)
         old.with_suffix(".json").unlink(missing_ok=True)

@@ -14,11 +14,10 @@ from pathlib import Path
 
 import numpy as np
 
-from fsvid2vid.data.encode import semantic_preview, tensor_to_rgb
-from fsvid2vid.data.layout import RGB_DIR, find_clips, frame_name, read_meta
-from fsvid2vid.infer.synthesizer import Synthesizer, driving_clip, load_examples
-from fsvid2vid.media import write_png
+from fsvid2vid.eval.sheet import unseen_sheet
 from fsvid2vid.train.checkpoint import latest_checkpoint
+
+__all__ = ["plot_losses", "read_scalars", "unseen_sheet"]
 
 MAIN_CURVES = ("G/l1", "G/gan", "G/feature_matching", "G/temporal_gan", "G/flow", "G/warp", "G/mask",
                "D/image_real", "D/image_fake", "D/temporal_real", "D/temporal_fake", "T", "time/step_seconds")
@@ -65,24 +64,6 @@ def plot_losses(run_dir: Path, out: Path, smooth: int = 20) -> Path:
     plt.close(fig)
     tmp.replace(out)
     return out
-
-
-def unseen_sheet(checkpoint: Path, test_root: Path, out: Path, subjects: int = 6, k: int = 2,
-                 frames: tuple[int, ...] = (0, 8, 16, 23)) -> Path:
-    """Rows: unseen subjects. Columns: K examples, then for each frame in ``frames``: driving semantics | generated |
-    ground truth. ``checkpoint``: a training checkpoint or an exported generator file."""
-    synth = Synthesizer.from_checkpoint(checkpoint)
-    rows = []
-    for cross in [d for d in find_clips(test_root) if "_x" in d.name][:subjects]:
-        own = cross.parent / (cross.name.split("_x")[0] + "_c" + cross.name.rsplit("_c", 1)[1])
-        picks = np.linspace(0, read_meta(own).n_frames - 1, k + 2).round().astype(int)[1:-1]
-        examples = load_examples([own / RGB_DIR / frame_name(int(f)) for f in picks], synth.layers)
-        cells = [tensor_to_rgb(e) for e in examples.rgb]
-        for t, result in enumerate(synth.animate(examples, driving_clip(cross))):
-            if t in frames:
-                cells += [semantic_preview(result.driving.semantic, synth.layers), result.rgb, result.driving.rgb]
-        rows.append(np.concatenate(cells, axis=1))
-    return write_png(out, np.concatenate(rows, axis=0))
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import json
-import os
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
 from tqdm import tqdm
 
+from fsvid2vid.atomic import write_json
 from fsvid2vid.data.layout import ClipMeta, ClipWriter, ensure_writable_dir
 from fsvid2vid.data.synth import (
     MAX_CLIPS_PER_SUBJECT,
@@ -132,9 +132,7 @@ def write_jobs(jobs: list[ClipJob], out_dir: Path, workers: int = 1, overwrite: 
         "task": jobs[0].task if jobs else None,
         "clips": sorted({*_existing_index(out_dir), *(p.name for p in paths)}),
     }
-    tmp = out_dir / "dataset.json.tmp"
-    tmp.write_text(json.dumps(index, indent=1))
-    os.replace(tmp, out_dir / "dataset.json")
+    write_json(out_dir / "dataset.json", index)
     return paths
 
 

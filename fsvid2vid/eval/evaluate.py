@@ -1,0 +1,314 @@
+"""The ``evaluate`` command: a model animates unseen test subjects with other subjects' motion, and is scored
+against the exact ground truth of the benchmark.
+
+For each K and each pair of :mod:`fsvid2vid.eval.pairs` (subject A's own clip, A performing B's motion), the model
+gets K frames of A's own clip as examples and the semantic maps of the cross-identity clip as driving; the cross
+clip's frames are the ground truth. Per K the report holds:
+
+* the task metric through the project's evaluator network (:mod:`fsvid2vid.eval.evaluator`): pose error (dance) or
+  landmark error (face) in pixels between the driving points and the points re-detected on the generated frames,
+  over the points visible in the driving frame; pixel accuracy and mIoU (street) of the label map segmented from the
+  generated frames against the driving label map. The same on the ground-truth frames is the floor / ceiling;
+* ``fid_<task>_evaluator``: the Fréchet distance between the generated and the ground-truth frames in the
+  evaluator's feature space (not Inception's), and ``fid_inception`` when an Inception file is given;
+* L1, PSNR and SSIM against the ground truth (per frame, averaged);
+* the warping error: mean |warp(x_{t-1}) - x_t| of the generated frames under the ground-truth motion, next to the
+  ground truth's own. The benchmark does not store its motion fields, so the motion is OpenCV DIS optical flow
+  between consecutive ground-truth frames, restricted to where it passes the forward-backward and photometric
+  checks (:func:`fsvid2vid.losses.flow.ground_truth_flow`).
+"""
+
+from __future__ import annotations
+
+import math
+import platform
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from tqdm import tqdm
+
+from fsvid2vid import __version__
+from fsvid2vid.atomic import atomic_path, write_json
+from fsvid2vid.data.encode import semantic_preview, tensor_to_rgb
+from fsvid2vid.data.layout import RGB_DIR, frame_name, read_image, read_meta, read_points
+from fsvid2vid.errors import UserError
+from fsvid2vid.eval.evaluator import Evaluator, load_evaluator
+from fsvid2vid.eval.inception import InceptionFeatures
+from fsvid2vid.eval.metrics import frechet_distance, keypoint_error, l1, psnr, segmentation_scores, ssim, warping_error
+from fsvid2vid.eval.pairs import CrossPair, cross_pairs, example_paths
+from fsvid2vid.eval.sheet import sheet_row, stack_rows
+from fsvid2vid.eval.training import LABEL_LAYER, always_visible, machine_description, rgb_batch
+from fsvid2vid.infer.synthesizer import Synthesizer, driving_clip, load_examples
+from fsvid2vid.losses.flow import ground_truth_flow
+
+#: Name of the task metric in reports: points of dance are poses, of face landmarks.
+POINT_METRIC = {"dance": "pose_error_px", "face": "landmark_error_px"}
+#: Clips whose frames appear on the summary sheet, and frames per clip.
+SHEET_CLIPS, SHEET_FRAMES = 2, 4
+
+
+def default_evaluator(task: str) -> Path:
+    """The shipped evaluator of a task (next to the package: models/evaluators/<task>-64.safetensors)."""
+    return Path(__file__).resolve().parents[2] / "models" / "evaluators" / f"{task}-64.safetensors"
+
+
+@dataclass
+class ClipTruth:
+    """What is known of one cross-identity clip before any generation."""
+
+    pair: CrossPair
+    frames: torch.Tensor  # (T, 3, H, W) ground truth in [-1, 1]
+    flows: torch.Tensor  # (T - 1, 2, H, W) backward flows between consecutive ground-truth frames
+    confidence: torch.Tensor  # (T - 1, 1, H, W)
+    points: np.ndarray | None  # (T, P, 3) driving points (dance / face)
+    labels: np.ndarray | None  # (T, H, W) driving label map (street)
+
+
+@dataclass
+class Readout:
+    """What the evaluator (and Inception) read from a set of frames, pooled over clips."""
+
+    points: list[np.ndarray] = field(default_factory=list)
+    labels: list[np.ndarray] = field(default_factory=list)
+    features: list[np.ndarray] = field(default_factory=list)
+    inception: list[np.ndarray] = field(default_factory=list)
+
+    def add(self, evaluator: Evaluator, inception: InceptionFeatures | None, frames: torch.Tensor) -> None:
+        if evaluator.config.kind == "points":
+            self.points.append(evaluator.points(frames).numpy())
+        else:
+            self.labels.append(evaluator.labels(frames).numpy())
+        self.features.append(evaluator.features(frames).numpy())
+        if inception is not None:
+            self.inception.append(inception(frames).numpy())
+
+
+def _finite(value: float) -> float | None:
+    """JSON has no infinity: PSNR of identical frames is reported as null."""
+    return float(value) if math.isfinite(value) else None
+
+
+def task_scores(task: str, readout: Readout, truths: list[ClipTruth], num_classes: int,
+                visible_threshold: float) -> dict[str, float]:
+    """The task metric of a readout against the driving points or label maps."""
+    if task in POINT_METRIC:
+        pred = np.concatenate(readout.points)
+        target = np.concatenate([t.points for t in truths])
+        driven = target[..., 2] > 0
+        return {POINT_METRIC[task]: keypoint_error(always_visible(pred), target),
+                "points_detected": float((pred[..., 2] > visible_threshold)[driven].mean())}
+    pred = np.concatenate(readout.labels)
+    target = np.concatenate([t.labels for t in truths]).astype(np.int64)
+    return segmentation_scores(pred, target, num_classes)
+
+
+def _load_truth(pair: CrossPair, n_frames: int, task: str) -> ClipTruth:
+    meta = read_meta(pair.cross)
+    frames = rgb_batch([read_image(pair.cross / RGB_DIR / frame_name(t), 3, (meta.height, meta.width))
+                        for t in range(n_frames)])
+    flows, confidence = ground_truth_flow(frames[1:], frames[:-1])
+    points = read_points(pair.cross, meta)
+    labels = None
+    if task == "street":
+        labels = np.stack([read_image(pair.cross / LABEL_LAYER / frame_name(t), 1, (meta.height, meta.width))
+                           for t in range(n_frames)])
+    return ClipTruth(pair, frames, flows, confidence, None if points is None else points[:n_frames], labels)
+
+
+def render_test_split(task: str, size: int, clips: int, frames: int, cache: Path, progress: bool) -> Path:
+    """The test split's cross-identity clips at ``size`` px, rendered once into ``cache`` and reused."""
+    from fsvid2vid.data.synth.export import plan_split, write_jobs
+
+    subjects = max(2, clips)
+    root = Path(cache) / f"{task}-test-{size}-s{subjects}-f{frames}"
+    jobs = plan_split(task, "test", subjects, 1, frames, size, cross_identity=1)
+    if all((root / job.name / "meta.json").is_file() for job in jobs):
+        return root
+    write_jobs(jobs, root, overwrite=True, progress=progress)
+    return root
+
+
+def _check_output(out: Path, overwrite: bool) -> Path:
+    out = Path(out)
+    if out.suffix.lower() != ".json":
+        raise UserError(f"{out}: the report must be a .json file")
+    sheet = out.with_suffix(".png")
+    for target in (out, sheet):
+        if not target.parent.is_dir():
+            raise UserError(f"{target}: its folder {target.parent} does not exist; create it or choose another --out")
+        if target.exists() and not overwrite:
+            raise UserError(f"{target}: already exists; pass --overwrite or choose another --out")
+    return sheet
+
+
+def evaluate(checkpoint: Path, task: str, out: Path, data: Path | None = None, k_values: tuple[int, ...] = (1, 2, 4, 8),
+             evaluator: Path | None = None, inception: Path | None = None, max_clips: int = 8, frames: int = 16,
+             cache: Path = Path("data/cache"), device: str = "cpu", overwrite: bool = False, progress: bool = True,
+             command: str | None = None) -> dict[str, Any]:
+    """Evaluate ``checkpoint`` (see the module docstring); writes the JSON report ``out`` and ``<out>.png``.
+
+    ``data``: a test-split folder with cross-identity clips; None renders the test split into ``cache``.
+    Returns the report (with ``outputs``, the paths written).
+    """
+    started = time.perf_counter()
+    sheet_path = _check_output(out, overwrite)
+    k_values = sorted(set(int(k) for k in k_values))
+    if not k_values or k_values[0] < 1:
+        raise UserError(f"--k {k_values}: every K must be at least 1")
+    if max_clips < 1:
+        raise UserError(f"--max-clips {max_clips} is invalid: need at least 1 clip")
+    if frames < 2:
+        raise UserError(f"--frames {frames} is invalid: the warping error needs at least 2 frames")
+    synth = Synthesizer.from_checkpoint(checkpoint, device)
+    cfg = synth.config
+    if cfg.task != task:
+        raise UserError(f"{checkpoint}: is a {cfg.task} model, not {task}; pass --task {cfg.task}")
+    evaluator_path = Path(evaluator) if evaluator is not None else default_evaluator(task)
+    ev = load_evaluator(evaluator_path, task, device)
+    incep = InceptionFeatures(inception, device) if inception is not None else None
+    if data is None:
+        data = render_test_split(task, cfg.height, max_clips, frames, cache, progress)
+    pairs = cross_pairs(data)[:max_clips]
+    for pair in pairs:
+        meta = read_meta(pair.cross)
+        if meta.task != task:
+            raise UserError(f"{pair.cross}: is a {meta.task} clip, the evaluation is of {task}")
+        if (meta.height, meta.width) != (cfg.height, cfg.width):
+            raise UserError(f"{pair.cross}: frames are {meta.width}x{meta.height}, the model expects {cfg.width}x"
+                            f"{cfg.height}; render the test split with --size {cfg.height}")
+        for k in k_values:
+            example_paths(pair.own, k)  # one-line error now rather than after minutes of generation
+    n_frames = min([frames] + [read_meta(p.cross).n_frames for p in pairs])
+    if n_frames < 2:
+        raise UserError(f"{pairs[0].cross}: has fewer than 2 frames; the warping error needs 2")
+    metric_names = [POINT_METRIC[task]] if task in POINT_METRIC else ["pixel_accuracy", "mean_iou"]
+    fid_name = f"fid_{task}_evaluator"
+
+    bar = tqdm(total=len(pairs) * (1 + len(k_values)), unit="clip", desc="evaluate", disable=not progress)
+    truths, real = [], Readout()
+    for pair in pairs:
+        truth = _load_truth(pair, n_frames, task)
+        truths.append(truth)
+        real.add(ev, incep, truth.frames)
+        bar.update()
+    real_features = np.concatenate(real.features)
+    ground_truth: dict[str, Any] = {
+        **task_scores(task, real, truths, ev.config.outputs, ev.config.visible_threshold),
+        "warping_error": float(np.mean([warping_error(t.frames, t.flows, t.confidence) for t in truths])),
+    }
+
+    results: dict[str, Any] = {}
+    sheet_rows: list[np.ndarray] = []
+    sheet_labels: list[str] = []
+    sheet_frames = set(np.linspace(0, n_frames - 1, SHEET_FRAMES).round().astype(int).tolist())
+    for k in k_values:
+        fake, per_clip = Readout(), []
+        l1s, psnrs, ssims, warps = [], [], [], []
+        for index, truth in enumerate(truths):
+            examples = load_examples(example_paths(truth.pair.own, k), synth.layers)
+            generated, groups = [], []
+            for t, result in enumerate(synth.animate(examples, driving_clip(truth.pair.cross, n_frames))):
+                generated.append(result.rgb)
+                if index < SHEET_CLIPS and t in sheet_frames:
+                    groups.append((semantic_preview(result.driving.semantic, synth.layers), result.rgb,
+                                   result.driving.rgb))
+            if groups:
+                sheet_rows.append(sheet_row([tensor_to_rgb(e) for e in examples.rgb], groups, gap=2))
+                sheet_labels.append(f"K={k} {truth.pair.cross.name}")
+            gen = rgb_batch(generated)
+            fake.add(ev, incep, gen)
+            clip = {"clip": truth.pair.cross.name, "examples": [str(p) for p in examples.paths],
+                    "l1": float(np.mean([l1(g, r) for g, r in zip(gen, truth.frames)])),
+                    "psnr": float(np.mean([psnr(g, r) for g, r in zip(gen, truth.frames)])),
+                    "ssim": float(np.mean([ssim(g, r) for g, r in zip(gen, truth.frames)])),
+                    "warping_error": warping_error(gen, truth.flows, truth.confidence)}
+            l1s.append(clip["l1"])
+            psnrs.append(clip["psnr"])
+            ssims.append(clip["ssim"])
+            warps.append(clip["warping_error"])
+            per_clip.append({key: _finite(v) if isinstance(v, float) else v for key, v in clip.items()})
+            bar.update()
+        entry = task_scores(task, fake, truths, ev.config.outputs, ev.config.visible_threshold)
+        entry.update({f"{name}_ground_truth": ground_truth[name] for name in metric_names})
+        entry[fid_name] = frechet_distance(np.concatenate(fake.features), real_features)
+        if incep is not None:
+            entry["fid_inception"] = frechet_distance(np.concatenate(fake.inception), np.concatenate(real.inception))
+        entry.update({"l1": float(np.mean(l1s)), "psnr": _finite(float(np.mean(psnrs))), "ssim": float(np.mean(ssims)),
+                      "warping_error": float(np.mean(warps)),
+                      "warping_error_ground_truth": ground_truth["warping_error"], "per_clip": per_clip})
+        results[str(k)] = entry
+    bar.close()
+
+    report = {
+        "command": command, "task": task, "checkpoint": str(checkpoint), "model": synth.info,
+        "model_size": [cfg.height, cfg.width], "data": str(data),
+        "evaluator": {"path": str(evaluator_path), "info": ev.info},
+        "inception": None if inception is None else str(inception),
+        "clips": [t.pair.cross.name for t in truths], "frames_per_clip": n_frames, "k": k_values,
+        # "test" alone means unseen subjects; anything else is flagged by the command line.
+        "splits": sorted({read_meta(t.pair.cross).split for t in truths}),
+        "metrics": metric_names + [fid_name] + (["fid_inception"] if incep else []) +
+        ["l1", "psnr", "ssim", "warping_error"],
+        "ground_truth": ground_truth, "results": results,
+        "flow": "OpenCV DIS between consecutive ground-truth frames, confident pixels only (losses.flow)",
+        "machine": machine_description(), "device": str(device),
+        "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        "versions": {"fsvid2vid": __version__, "torch": torch.__version__, "numpy": np.__version__,
+                     "python": platform.python_version()},
+        "seconds": round(time.perf_counter() - started, 1),
+        "outputs": [str(out), str(sheet_path)],
+    }
+    summary_sheet(report, sheet_rows, sheet_labels, sheet_path)
+    write_json(out, report, allow_nan=False)
+    return report
+
+
+def summary_sheet(report: dict[str, Any], rows: list[np.ndarray], row_labels: list[str], out: Path) -> Path:
+    """A PNG: the frame rows (examples | then per frame: semantic | generated | ground truth), labelled with their K
+    and clip, and one small plot per metric against K (dashed: the ground truth's own value)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    gap = 2
+    grid = stack_rows(rows, gap=gap)
+    ks, names = report["k"], report["metrics"]
+    h, w = grid.shape[:2]
+    fig_w = max(8.0, 1.6 * len(names))
+    grid_h = fig_w * 0.85 * h / w
+    total = grid_h + 2.4 + 0.4
+    fig = plt.figure(figsize=(fig_w, total))
+    top = fig.add_axes((0.15, 2.4 / total, 0.85, grid_h / total))
+    top.imshow(grid, interpolation="nearest")
+    top.set_xticks([])
+    top.set_yticks([i * (rows[0].shape[0] + gap) + rows[0].shape[0] / 2 for i in range(len(rows))], row_labels,
+                   fontsize=6)
+    for spine in top.spines.values():
+        spine.set_visible(False)
+    top.set_title(f"{report['task']}: {Path(report['checkpoint']).name} on {len(report['clips'])} unseen subjects x "
+                  f"{report['frames_per_clip']} frames. Rows: examples, then semantic | generated | ground truth",
+                  fontsize=8)
+    width = 1.0 / len(names)
+    for i, name in enumerate(names):
+        ax = fig.add_axes((i * width + 0.25 * width, 0.45 / total, 0.68 * width, 1.5 / total))
+        values = [report["results"][str(k)].get(name) for k in ks]
+        ax.plot(ks, [np.nan if v is None else v for v in values], "o-", color="C0", markersize=3)
+        truth = report["ground_truth"].get(name)
+        if truth is not None:
+            ax.axhline(truth, color="C2", linestyle="--", linewidth=1)
+        ax.set_title(name, fontsize=7)
+        ax.set_xscale("log", base=2)
+        ax.set_xticks(ks, [str(k) for k in ks])
+        ax.minorticks_off()
+        ax.tick_params(labelsize=6)
+        ax.set_xlabel("K", fontsize=6)
+    with atomic_path(out) as tmp:
+        fig.savefig(tmp, dpi=110, format="png")
+    plt.close(fig)
+    return out

@@ -1,0 +1,252 @@
+"""The evaluation suite: heatmap decoding, the evaluator networks and their files, and `evaluate` end to end."""
+
+from __future__ import annotations
+
+import json
+
+import cv2
+import numpy as np
+import pytest
+import torch
+
+from fsvid2vid.cli import main
+from fsvid2vid.errors import UserError
+from fsvid2vid.eval.evaluator import Evaluator, EvaluatorConfig, EvaluatorNet, load_evaluator, save_evaluator
+from fsvid2vid.eval.heatmaps import decode_heatmaps, gaussian_logits, heatmap_loss
+from fsvid2vid.eval.metrics import frechet_distance, keypoint_error, segmentation_scores
+from fsvid2vid.eval.pairs import cross_pairs, example_indices
+from fsvid2vid.eval.training import always_visible, augment, load_frames, train_evaluator
+from fsvid2vid.train.checkpoint import latest_checkpoint
+from fsvid2vid.train.trainer import train
+from tests.test_train import tiny_config
+
+
+def _random_points(n: int, h: int, w: int, seed: int = 0) -> torch.Tensor:
+    g = torch.Generator().manual_seed(seed)
+    xy = torch.rand(1, n, 2, generator=g) * torch.tensor([w - 12.0, h - 12.0]) + 6.0
+    return torch.cat([xy, torch.ones(1, n, 1)], dim=-1)  # (1, n, 3)
+
+
+def test_a_gaussian_heatmap_decodes_to_its_centre_at_sub_pixel_precision():
+    points = _random_points(18, 64, 48)
+    logits = gaussian_logits(points, 32, 24, stride=2, sigma=1.0)
+    decoded = decode_heatmaps(logits, stride=2)
+    assert (decoded - points[..., :2]).abs().max() < 0.05
+
+
+def test_a_shifted_video_has_the_shift_as_its_keypoint_error():
+    # 4 frames of 18 points; the "generated" video is the same motion moved by (3, 4) px: a 5 px pose error.
+    target = torch.cat([_random_points(18, 64, 48, seed=s) for s in range(4)])
+    shifted = target.clone()
+    shifted[..., :2] += torch.tensor([3.0, 4.0])
+    decoded = decode_heatmaps(gaussian_logits(shifted, 32, 24, stride=2, sigma=1.0), stride=2)
+    predicted = torch.cat([decoded, torch.ones(4, 18, 1)], dim=-1).numpy()
+    assert keypoint_error(predicted, target.numpy()) == pytest.approx(5.0, abs=0.05)
+    assert keypoint_error(always_visible(target.numpy()), target.numpy()) == 0.0
+
+
+def test_heatmap_loss_is_lowest_at_the_target_and_ignores_hidden_points():
+    points = _random_points(5, 64, 48)
+    right = gaussian_logits(points, 32, 24, 2, 1.0) * 10
+    wrong = gaussian_logits(points + torch.tensor([6.0, 0.0, 0.0]), 32, 24, 2, 1.0) * 10
+    assert heatmap_loss(right, points, 2, 1.0) < heatmap_loss(wrong, points, 2, 1.0)
+    hidden = points.clone()
+    hidden[..., 2] = 0
+    assert float(heatmap_loss(wrong, hidden, 2, 1.0)) == 0.0
+
+
+def test_a_constant_segmentation_has_the_known_miou():
+    # Target: left half class 0, right half class 1; a constant prediction of class 0: accuracy 1/2, IoU 1/2 and 0.
+    target = np.zeros((8, 16), np.int64)
+    target[:, 8:] = 1
+    scores = segmentation_scores(np.zeros_like(target), target, num_classes=10)
+    assert scores == {"pixel_accuracy": 0.5, "mean_iou": 0.25}
+
+
+@pytest.fixture(scope="module")
+def frames(dance_dir):
+    return load_frames(dance_dir, max_clips=2)
+
+
+def test_identical_videos_are_at_zero_fid_in_evaluator_feature_space(frames):
+    torch.manual_seed(0)
+    net = EvaluatorNet(EvaluatorConfig.for_task("dance", 64, 48)).eval()
+    images = frames.rgb[:12].float() / 127.5 - 1
+    with torch.no_grad():
+        feats = net.features(images).numpy()
+        other = net.features(-images).numpy()  # the negated video
+    assert feats.shape == (12, sum(net.cfg.widths[2:]))
+    assert frechet_distance(feats, other) > 0
+    assert frechet_distance(feats, feats) <= 1e-6 * frechet_distance(feats, other)
+
+
+def test_evaluator_file_round_trip_and_wrong_task(tmp_path, frames):
+    torch.manual_seed(0)
+    net = EvaluatorNet(EvaluatorConfig.for_task("dance", 64, 48)).eval()
+    path = save_evaluator(net, tmp_path / "e.safetensors", {"steps": 7})
+    ev = load_evaluator(path, "dance")
+    assert ev.config == net.cfg and ev.info == {"steps": 7}
+    images = frames.rgb[:4].float() / 127.5 - 1
+    with torch.no_grad():
+        assert torch.allclose(ev.net(images), net(images), atol=0.05)  # fp16 weights
+    points = ev.points(images)
+    assert points.shape == (4, 18, 3) and ((points[..., 2] >= 0) & (points[..., 2] <= 1)).all()
+    with pytest.raises(UserError, match="is a dance evaluator"):
+        load_evaluator(path, "street")
+    (tmp_path / "junk.safetensors").write_bytes(b"not a file")
+    with pytest.raises(UserError, match="not a safetensors"):
+        load_evaluator(tmp_path / "junk.safetensors")
+    with pytest.raises(UserError, match="not a point estimator"):
+        load_evaluator(save_evaluator(EvaluatorNet(EvaluatorConfig.for_task("street", 64, 128)),
+                                      tmp_path / "s.safetensors")).points(images)
+
+
+def test_points_are_read_in_pixels_of_any_input_size():
+    """A stand-in network that always 'sees' the same points in its 64 x 48 input: at 128 x 96 they double."""
+    target = _random_points(18, 64, 48)
+
+    class Fixed(torch.nn.Module):
+        def forward(self, x: torch.Tensor) -> torch.Tensor:
+            assert x.shape[-2:] == (64, 48)
+            heat = gaussian_logits(target.expand(len(x), -1, -1), 32, 24, 2, 1.0)
+            return torch.cat([heat, torch.full_like(heat, 5.0)], dim=1)
+
+    ev = Evaluator(Fixed(), EvaluatorConfig.for_task("dance", 64, 48))
+    small, big = ev.points(torch.zeros(2, 3, 64, 48)), ev.points(torch.zeros(2, 3, 128, 96))
+    assert torch.allclose(small[..., :2], target[..., :2], atol=0.02)
+    assert torch.allclose(big[..., :2], (target[..., :2] + 0.5) * 2 - 0.5, atol=0.04)
+    assert (big[..., 2] > 0.99).all()
+
+
+def test_augmentation_moves_points_with_the_image():
+    g = torch.Generator().manual_seed(1)
+    images = torch.full((6, 3, 64, 48), -1.0)
+    points = torch.zeros(6, 1, 3)
+    points[:, 0] = torch.tensor([20.0, 30.0, 1.0])
+    images[:, :, 29:32, 19:22] = 1.0  # a bright 3 x 3 block centred on the point
+    out, moved, _ = augment(images, points, None, g)
+    assert not torch.equal(moved, points)
+    for i in range(6):
+        # Blur and noise spread it, so read the brightest pixel's position back (to within a pixel).
+        peak = int(out[i].mean(0).flatten().argmax())
+        assert abs(peak % 48 - moved[i, 0, 0]) <= 1 and abs(peak // 48 - moved[i, 0, 1]) <= 1
+
+
+def test_training_refuses_test_split_clips(tmp_path):
+    from fsvid2vid.data.synth.export import plan_split, write_jobs
+
+    write_jobs(plan_split("street", "test", 1, 1, 2, 64), tmp_path / "test", progress=False)
+    with pytest.raises(UserError, match="test-split clip"):
+        train_evaluator("street", tmp_path / "test", tmp_path / "e.safetensors", steps=1, progress=False)
+
+
+def test_example_frames_are_spread_and_distinct():
+    assert example_indices(24, 2) == [8, 15]
+    assert all(len(set(example_indices(n, k))) == k for n in range(1, 20) for k in range(1, n + 1))
+
+
+@pytest.fixture(scope="module")
+def setup(tmp_path_factory, dance_dir):
+    """A 1-step tiny dance model, a 2-step dance evaluator (through the CLI) and a street evaluator."""
+    root = tmp_path_factory.mktemp("eval")
+    train(tiny_config("dance", dance_dir, steps=1), root / "run", progress=False)
+    status = main(["evaluator", "train", "--task", "dance", "--data", str(dance_dir), "--out",
+                   str(root / "dance-ev.safetensors"), "--steps", "2", "--batch", "4", "--quiet"])
+    assert status == 0
+    save_evaluator(EvaluatorNet(EvaluatorConfig.for_task("street", 64, 128)), root / "street-ev.safetensors")
+
+    class Mean(torch.nn.Module):  # a stand-in "Inception": per-channel means and stds of the 299 x 299 input
+        def forward(self, x: torch.Tensor) -> torch.Tensor:
+            assert x.shape[-2:] == (299, 299)
+            return torch.cat([x.mean((2, 3)), x.std((2, 3))], dim=1)
+
+    with pytest.warns(DeprecationWarning):  # TorchScript is deprecated in torch 2.13, still the portable format
+        torch.jit.script(Mean()).save(str(root / "inception.pt"))
+    return latest_checkpoint(root / "run"), root, dance_dir
+
+
+@pytest.mark.filterwarnings("ignore:`torch.jit")
+def test_evaluate_end_to_end(setup, tmp_path, capsys):
+    ckpt, root, data = setup
+    out = tmp_path / "report.json"
+    status = main(["evaluate", "--checkpoint", str(ckpt), "--task", "dance", "--data", str(data), "--k", "1", "2",
+                   "--max-clips", "2", "--frames", "4", "--evaluator", str(root / "dance-ev.safetensors"),
+                   "--inception", str(root / "inception.pt"), "--out", str(out), "--quiet"])
+    assert status == 0, capsys.readouterr().err
+    report = json.loads(out.read_text())
+    assert report["k"] == [1, 2] and len(report["clips"]) == 2 and report["frames_per_clip"] == 4
+    for key in ("command", "checkpoint", "machine", "date", "versions", "evaluator", "ground_truth"):
+        assert key in report
+    for k in ("1", "2"):
+        entry = report["results"][k]
+        for key in ("pose_error_px", "pose_error_px_ground_truth", "points_detected", "fid_dance_evaluator",
+                    "fid_inception", "l1", "psnr", "ssim", "warping_error", "warping_error_ground_truth"):
+            assert isinstance(entry[key], float), key
+        assert len(entry["per_clip"]) == 2 and len(entry["per_clip"][0]["examples"]) == int(k)
+    assert report["ground_truth"]["warping_error"] >= 0
+    assert report["splits"] == ["train"] and "not unseen" in capsys.readouterr().err  # the fixture is a train split
+    sheet = cv2.imread(str(out.with_suffix(".png")))
+    assert sheet is not None and sheet.shape[0] > 200
+    assert report["clips"] == [p.cross.name for p in cross_pairs(data)[:2]]
+
+
+@pytest.mark.parametrize("case, message", [
+    ("missing", "no such checkpoint"),
+    ("other-task evaluator", "is a street evaluator"),
+    ("K too large", "K = 20 is more than the 12 frames"),
+    ("task mismatch", "is a dance model, not face"),
+])
+def test_evaluate_errors_are_one_line(setup, tmp_path, capsys, case, message):
+    ckpt, root, data = setup
+    args = {"--checkpoint": str(ckpt), "--task": "dance", "--data": str(data), "--k": "1",
+            "--evaluator": str(root / "dance-ev.safetensors"), "--out": str(tmp_path / "r.json")}
+    if case == "missing":
+        args["--checkpoint"] = str(tmp_path / "nope.safetensors")
+    elif case == "other-task evaluator":
+        args["--evaluator"] = str(root / "street-ev.safetensors")
+    elif case == "K too large":
+        args["--k"] = "20"
+    else:
+        args["--task"] = "face"
+    status = main(["evaluate", *[x for kv in args.items() for x in kv], "--quiet"])
+    err = capsys.readouterr().err
+    assert status == 2 and message in err and err.count("\n") == 1, err
+    assert not (tmp_path / "r.json").exists()
+
+
+def test_the_test_split_is_rendered_once_into_the_cache(tmp_path):
+    from fsvid2vid.eval.evaluate import render_test_split
+
+    root = render_test_split("dance", 64, clips=2, frames=3, cache=tmp_path, progress=False)
+    pairs = cross_pairs(root)
+    assert len(pairs) == 2 and all(p.own.name.startswith("s1") for p in pairs)  # test-split subjects
+    stamp = (pairs[0].cross / "meta.json").stat().st_mtime_ns
+    assert render_test_split("dance", 64, clips=2, frames=3, cache=tmp_path, progress=False) == root
+    assert (pairs[0].cross / "meta.json").stat().st_mtime_ns == stamp
+
+
+def test_task_scores_name_each_task_metric():
+    from fsvid2vid.eval.evaluate import ClipTruth, Readout, task_scores
+
+    labels = np.random.default_rng(0).integers(0, 10, (3, 8, 16))
+    points = np.concatenate([_random_points(68, 64, 64, seed=s).numpy() for s in range(3)])
+    truth = ClipTruth(None, torch.zeros(3, 3, 8, 16), torch.zeros(2, 2, 8, 16), torch.ones(2, 1, 8, 16), points,
+                      labels)
+    street = task_scores("street", Readout(labels=[labels]), [truth], 10, 0.5)
+    assert street == {"pixel_accuracy": 1.0, "mean_iou": 1.0}
+    moved = points.copy()
+    moved[..., 0] += 2.0
+    moved[..., 2] = 0.0  # the estimator's visibility does not matter
+    face = task_scores("face", Readout(points=[moved]), [truth], 68, 0.5)
+    assert face == {"landmark_error_px": pytest.approx(2.0), "points_detected": 0.0}
+
+
+def test_class_weights_favour_thin_classes():
+    from fsvid2vid.eval.training import class_weights
+
+    labels = torch.zeros(1, 10, 10, dtype=torch.long)
+    labels[0, :, 5:] = 1  # class 0 and 1: half each; class 2: 4 pixels of 100 (taken from class 1)
+    labels[0, 0, 6:] = 2
+    weights = class_weights(labels, 4)
+    assert weights[2] > weights[1] > weights[0] * 0.99 and weights[3] == 10.0  # class 3 absent: the cap
+    assert weights[2] == pytest.approx((0.46 / 0.04) ** 0.5)
