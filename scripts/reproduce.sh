@@ -43,3 +43,26 @@ if [ "$STAGE" = train ] || [ "$STAGE" = all ]; then
     train_run "dance-ours-s$n" configs/repro/dance-64.yaml --data "data/dance-train-64-s$n"
   done
 fi
+
+if [ "$STAGE" = evaluate ] || [ "$STAGE" = all ]; then
+  mkdir -p runs/repro/eval
+  for run in runs/repro/*/; do
+    name=$(basename "$run")
+    [ -f "$run/checkpoints/latest.json" ] || continue
+    ckpt=$(.venv/bin/python - "$run" <<'PY'
+import json, sys, yaml
+from pathlib import Path
+run = Path(sys.argv[1])
+latest = json.loads((run / "checkpoints" / "latest.json").read_text())
+steps = yaml.safe_load((run / "config.yaml").read_text())["schedule"]["steps"]
+print(run / "checkpoints" / f"{latest['stem']}.safetensors" if latest["step"] >= steps else "")
+PY
+)
+    if [ -z "$ckpt" ]; then echo "== $name: not finished, skipped"; continue; fi
+    [ -f "runs/repro/eval/$name.json" ] && continue
+    echo "== evaluate $name ($(date -u +%FT%TZ))"
+    "$FS" evaluate --checkpoint "$ckpt" --task "${name%%-*}" --split test --k 1 2 4 8 --max-clips 16 --frames 24 \
+      --out "runs/repro/eval/$name.json" --quiet
+  done
+  .venv/bin/python -m fsvid2vid.eval.results runs/repro/eval --plots docs/img | tee runs/repro/eval/tables.md
+fi

@@ -250,3 +250,25 @@ def test_class_weights_favour_thin_classes():
     weights = class_weights(labels, 4)
     assert weights[2] > weights[1] > weights[0] * 0.99 and weights[3] == 10.0  # class 3 absent: the cap
     assert weights[2] == pytest.approx((0.46 / 0.04) ** 0.5)
+
+
+def test_results_tables_mark_the_best_method_and_order_figure_7a(tmp_path):
+    import json
+
+    from fsvid2vid.eval import results
+
+    def report(pose: float, ssim: float) -> dict:
+        per_k = {"pose_error_px": pose, "pose_error_px_ground_truth": 1.0, "ssim": ssim, "l1": 0.1}
+        return {"results": {"1": per_k, "2": {**per_k, "pose_error_px": pose - 0.5}}}
+
+    for stem, pose, ssim in [("dance-ours", 2.0, 0.8), ("dance-adain", 3.0, 0.9), ("dance-ours-s5", 4.0, 0.5)]:
+        (tmp_path / f"{stem}.json").write_text(json.dumps(report(pose, ssim)))
+    reports = results.load_reports(tmp_path)
+    table = results.table1(reports, "dance", "1").splitlines()
+    assert table[2].startswith("| Ours | **2.000**") and "| 0.800 |" in table[2]  # best pose error, not best SSIM
+    assert table[3].startswith("| AdaIN | 3.000") and "**0.900**" in table[3]
+    assert table[4].startswith("| ground truth | 1.000")
+    assert [n for n, _ in results.figure7a(reports)] == [5, results.FULL_TRAINING_SUBJECTS]
+    written = results.plot_figure7(reports, tmp_path)
+    assert [p.name for p in written] == ["results-fig7a.png", "results-fig7b.png"]
+    assert all(p.stat().st_size > 0 for p in written)

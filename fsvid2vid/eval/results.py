@@ -1,0 +1,168 @@
+"""Tables and plots of the Table 1 / Figure 7 reproduction from ``fsvid2vid evaluate`` reports (docs/results.md).
+
+    python -m fsvid2vid.eval.results runs/repro/eval --plots docs/img
+
+reads ``<task>-<method>.json`` (Table 1: methods ours, encoder, concat_style, adain) and ``dance-ours-s<N>.json``
+(Figure 7(a): ours trained on N subjects; the Table 1 run is the point at the full training set) written by
+``scripts/reproduce.sh evaluate``, prints the tables as Markdown, and writes ``results-fig7a.png`` and
+``results-fig7b.png`` (Figure 7(b): ours at every K of its report) into ``--plots``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+from fsvid2vid.atomic import atomic_path
+
+METHODS = ("ours", "encoder", "concat_style", "adain")
+METHOD_NAMES = {"ours": "Ours", "encoder": "Encoder", "concat_style": "ConcatStyle", "adain": "AdaIN"}
+#: Per task: (report key, column title, lower is better) in table order.
+COLUMNS = {
+    "dance": [("pose_error_px", "pose error (px) ↓", True), ("fid_dance_evaluator", "FID (evaluator) ↓", True),
+              ("l1", "L1 ↓", True), ("psnr", "PSNR ↑", False), ("ssim", "SSIM ↑", False),
+              ("warping_error", "warp err ↓", True)],
+    "face": [("landmark_error_px", "landmark error (px) ↓", True), ("fid_face_evaluator", "FID (evaluator) ↓", True),
+             ("l1", "L1 ↓", True), ("psnr", "PSNR ↑", False), ("ssim", "SSIM ↑", False),
+             ("warping_error", "warp err ↓", True)],
+    "street": [("pixel_accuracy", "pixel acc ↑", False), ("mean_iou", "mIoU ↑", False),
+               ("fid_street_evaluator", "FID (evaluator) ↓", True), ("l1", "L1 ↓", True), ("psnr", "PSNR ↑", False),
+               ("ssim", "SSIM ↑", False), ("warping_error", "warp err ↓", True)],
+}
+#: Training subjects of the Table 1 runs (scripts/reproduce.sh renders data/<task>-train-64 with 150).
+FULL_TRAINING_SUBJECTS = 150
+_SUBSET = re.compile(r"^(?P<task>[a-z]+)-ours-s(?P<n>\d+)$")
+
+
+def load_reports(folder: Path) -> dict[str, dict[str, Any]]:
+    """Every ``*.json`` report in ``folder`` by file stem."""
+    return {p.stem: json.loads(p.read_text()) for p in sorted(Path(folder).glob("*.json"))}
+
+
+def _fmt(value: float | None) -> str:
+    if value is None:
+        return "–"
+    return f"{value:.3f}" if abs(value) < 10 else f"{value:.2f}"
+
+
+def table1(reports: dict[str, dict[str, Any]], task: str, k: str) -> str:
+    """Markdown table of the four methods on ``task`` at K = ``k``; the best value of each column in bold, and the
+    ground truth's own value (floor / ceiling) as the last row where the metric has one."""
+    columns = COLUMNS[task]
+    rows = [(METHOD_NAMES[m], reports[f"{task}-{m}"]["results"][k]) for m in METHODS if f"{task}-{m}" in reports]
+    if not rows:
+        return f"(no {task} reports)"
+    best = {}
+    for key, _, lower in columns:
+        values = [r[key] for _, r in rows if r.get(key) is not None]
+        best[key] = (min if lower else max)(values) if values else None
+    lines = ["| method | " + " | ".join(title for _, title, _ in columns) + " |",
+             "| --- |" + " --- |" * len(columns)]
+    for name, r in rows:
+        cells = [f"**{_fmt(r.get(key))}**" if r.get(key) is not None and r.get(key) == best[key] else _fmt(r.get(key))
+                 for key, _, _ in columns]
+        lines.append(f"| {name} | " + " | ".join(cells) + " |")
+    truth = [_fmt(rows[0][1].get(f"{key}_ground_truth")) for key, _, _ in columns]
+    lines.append("| ground truth | " + " | ".join(truth) + " |")
+    return "\n".join(lines)
+
+
+def figure7a(reports: dict[str, dict[str, Any]], task: str = "dance") -> list[tuple[int, dict[str, Any]]]:
+    """(number of training subjects, report) for ours, sorted; the full-data Table 1 run included."""
+    points = []
+    for stem, report in reports.items():
+        m = _SUBSET.match(stem)
+        if m and m["task"] == task:
+            points.append((int(m["n"]), report))
+    full = reports.get(f"{task}-ours")
+    if full is not None:
+        points.append((FULL_TRAINING_SUBJECTS, full))
+    return sorted(points, key=lambda p: p[0])
+
+
+def plot_figure7(reports: dict[str, dict[str, Any]], out_dir: Path, task: str = "dance") -> list[Path]:
+    """Write results-fig7a.png (metrics against training subjects, at K = 1) and results-fig7b.png (ours against K)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    written = []
+    keys = [c for c in COLUMNS[task] if c[0] in ("pose_error_px", "fid_dance_evaluator", "l1", "ssim")]
+    points = figure7a(reports, task)
+    if points:
+        fig, axes = plt.subplots(1, len(keys), figsize=(2.6 * len(keys), 2.4), constrained_layout=True)
+        xs = [n for n, _ in points]
+        for ax, (key, title, _) in zip(axes, keys):
+            ax.plot(xs, [r["results"][min(r["results"], key=int)].get(key) for _, r in points], "o-")
+            ax.set_xscale("log")
+            ax.set_xticks(xs, [str(x) for x in xs])
+            ax.minorticks_off()
+            ax.set_xlabel("training subjects", fontsize=8)
+            ax.set_title(title, fontsize=9)
+            ax.tick_params(labelsize=7)
+        out = Path(out_dir) / "results-fig7a.png"
+        with atomic_path(out) as tmp:
+            fig.savefig(tmp, dpi=110, format="png")
+        plt.close(fig)
+        written.append(out)
+    ours = reports.get(f"{task}-ours")
+    if ours is not None:
+        ks = sorted(ours["results"], key=int)
+        fig, axes = plt.subplots(1, len(keys), figsize=(2.6 * len(keys), 2.4), constrained_layout=True)
+        for ax, (key, title, _) in zip(axes, keys):
+            ax.plot([int(k) for k in ks], [ours["results"][k].get(key) for k in ks], "o-")
+            ax.set_xscale("log", base=2)
+            ax.set_xticks([int(k) for k in ks], ks)
+            ax.minorticks_off()
+            ax.set_xlabel("K (examples at test time)", fontsize=8)
+            ax.set_title(title, fontsize=9)
+            ax.tick_params(labelsize=7)
+        out = Path(out_dir) / "results-fig7b.png"
+        with atomic_path(out) as tmp:
+            fig.savefig(tmp, dpi=110, format="png")
+        plt.close(fig)
+        written.append(out)
+    return written
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m fsvid2vid.eval.results", description=__doc__.split("\n\n")[0])
+    parser.add_argument("folder", type=Path, help="folder of evaluate reports (runs/repro/eval)")
+    parser.add_argument("--plots", type=Path, help="folder to write results-fig7a.png and results-fig7b.png into")
+    parser.add_argument("--k", default="1", help="K of the Table 1 columns (default 1)")
+    args = parser.parse_args(argv)
+    reports = load_reports(args.folder)
+    for task in ("dance", "face", "street"):
+        if any(stem.startswith(f"{task}-") for stem in reports):
+            print(f"### {task}, K = {args.k}\n\n{table1(reports, task, args.k)}\n")
+    points = figure7a(reports)
+    if points:
+        columns = COLUMNS["dance"]
+        print("### Figure 7(a): ours on dance against the number of training subjects (smallest K of each report)\n")
+        print("| subjects | " + " | ".join(title for _, title, _ in columns) + " |")
+        print("| --- |" + " --- |" * len(columns))
+        for n, r in points:
+            first = r["results"][min(r["results"], key=int)]
+            print(f"| {n} | " + " | ".join(_fmt(first.get(key)) for key, _, _ in columns) + " |")
+        print()
+    ours = reports.get("dance-ours")
+    if ours is not None:
+        columns = COLUMNS["dance"]
+        print("### Figure 7(b): ours on dance against K\n")
+        print("| K | " + " | ".join(title for _, title, _ in columns) + " |")
+        print("| --- |" + " --- |" * len(columns))
+        for k in sorted(ours["results"], key=int):
+            print(f"| {k} | " + " | ".join(_fmt(ours["results"][k].get(key)) for key, _, _ in columns) + " |")
+        print()
+    if args.plots is not None:
+        for path in plot_figure7(reports, args.plots):
+            print(f"wrote {path}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
