@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from fsvid2vid.data.draw.face import NUM_LANDMARKS
-from fsvid2vid.data.real.mp import mediapipe_solutions
+from fsvid2vid.data.real.mp import mediapipe_solutions, native_stderr_silenced
 
 NUM_FACEMESH = 468
 
@@ -71,8 +71,9 @@ class FaceDetector:
 
     def __init__(self, min_detection_confidence: float = 0.5):
         solutions = mediapipe_solutions()
-        self._mesh = solutions.face_mesh.FaceMesh(static_image_mode=True, max_num_faces=1, refine_landmarks=False,
-                                                  min_detection_confidence=min_detection_confidence)
+        with native_stderr_silenced():
+            self._mesh = solutions.face_mesh.FaceMesh(static_image_mode=True, max_num_faces=1, refine_landmarks=False,
+                                                      min_detection_confidence=min_detection_confidence)
 
     def __enter__(self) -> FaceDetector:
         return self
@@ -86,7 +87,8 @@ class FaceDetector:
     def detect(self, rgb: np.ndarray) -> FaceDetection | None:
         """The face in an (H, W, 3) uint8 RGB image, or None when mediapipe finds none."""
         h, w = rgb.shape[:2]
-        result = self._mesh.process(np.ascontiguousarray(rgb))
+        with native_stderr_silenced():
+            result = self._mesh.process(np.ascontiguousarray(rgb))
         if not result.multi_face_landmarks:
             return None
         mesh = np.array([[p.x * w, p.y * h] for p in result.multi_face_landmarks[0].landmark], np.float32)

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from fsvid2vid.data.draw.pose import COCO18_NAMES
-from fsvid2vid.data.real.mp import mediapipe_solutions
+from fsvid2vid.data.real.mp import mediapipe_solutions, native_stderr_silenced
 
 #: COCO-18 index -> BlazePose landmark index (-1: the neck, the midpoint of the two shoulders).
 COCO18_FROM_BLAZEPOSE = (0, -1, 12, 14, 16, 11, 13, 15, 24, 26, 28, 23, 25, 27, 5, 2, 8, 7)
@@ -80,8 +80,9 @@ class PoseDetector:
 
     def __init__(self, min_detection_confidence: float = 0.5):
         solutions = mediapipe_solutions()
-        self._pose = solutions.pose.Pose(static_image_mode=True, model_complexity=1, enable_segmentation=True,
-                                         min_detection_confidence=min_detection_confidence)
+        with native_stderr_silenced():
+            self._pose = solutions.pose.Pose(static_image_mode=True, model_complexity=1, enable_segmentation=True,
+                                             min_detection_confidence=min_detection_confidence)
 
     def __enter__(self) -> PoseDetector:
         return self
@@ -95,7 +96,8 @@ class PoseDetector:
     def detect(self, rgb: np.ndarray) -> PoseDetection | None:
         """The person in an (H, W, 3) uint8 RGB image, or None when mediapipe finds nobody."""
         h, w = rgb.shape[:2]
-        result = self._pose.process(np.ascontiguousarray(rgb))
+        with native_stderr_silenced():
+            result = self._pose.process(np.ascontiguousarray(rgb))
         if result.pose_landmarks is None:
             return None
         lm = np.array([[p.x * w, p.y * h, p.visibility] for p in result.pose_landmarks.landmark], np.float64)
