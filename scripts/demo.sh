@@ -5,12 +5,13 @@ set -euo pipefail
 PY=${PY:-.venv/bin/python}
 OUT=${DEMO_OUT:-outputs/demo}
 MODEL=${MODEL:-models/dance-64.safetensors}
+SIZE=${SIZE:-$(basename "$MODEL" .safetensors | sed 's/.*-//')}  # frame height the model was trained at
 mkdir -p "$OUT"
 
 # Two unseen dancers (test split) at the model's size, and dancer 1000000 performing dancer 1000001's motion: the
 # driving clip's RGB frames are the ground truth of what the model should produce.
 "$PY" -m fsvid2vid data synth --task dance --split test --subjects 2 --clips-per-subject 1 --cross-identity 1 \
-  --frames 45 --size 64 --out "$OUT/dance-data" --overwrite --quiet
+  --frames 45 --size "$SIZE" --out "$OUT/dance-data" --overwrite --quiet
 "$PY" -m fsvid2vid generate --checkpoint "$MODEL" \
   --examples "$OUT/dance-data/s1000000_c00/rgb/000008.png" "$OUT/dance-data/s1000000_c00/rgb/000030.png" \
   --driving "$OUT/dance-data/s1000000_x1000001_c00" --out "$OUT/dance.mp4" --side-by-side --sheet "$OUT/dance-sheet.png" --overwrite --quiet
