@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The paper's Table 1 and Figure 7(a) at CPU scale (docs/results.md): every method and every training-set size gets the
 # same config (configs/repro/<task>-64.yaml) and budget. Safe to rerun: a finished run is skipped, an interrupted one
-# resumes exactly. Run it in the background, e.g.  nohup scripts/reproduce.sh train > runs/repro.log 2>&1 &
+# resumes exactly. STEPS=N changes every run's budget (runs in runs/repro-N/, plots docs/img/results-N-*.png).
+# Run it in the background, e.g.  nohup scripts/reproduce.sh train > runs/repro.log 2>&1 &
 #
 #   scripts/reproduce.sh train      render the data (once) and train every run into runs/repro/
 #   scripts/reproduce.sh evaluate   evaluate every finished run into runs/repro/eval/, then write the tables and plots
@@ -11,6 +12,12 @@ cd "$(dirname "$0")/.."
 FS=${FS:-.venv/bin/fsvid2vid}
 export OMP_WAIT_POLICY=PASSIVE
 STAGE=${1:-all}
+STEPS=${STEPS:-1200}  # the budget of every run (configs/repro: 1200); another budget gets its own folders
+if [ "$STEPS" = 1200 ]; then
+  RUNS=runs/repro PLOTS_PREFIX=results
+else
+  RUNS=runs/repro-$STEPS PLOTS_PREFIX=results-$STEPS
+fi
 METHODS=(ours encoder concat_style adain)
 TASKS=(dance street)
 SUBJECTS=(5 20)  # Figure 7(a): ours on fewer training subjects (150, the Table 1 run, is the last point)
@@ -23,12 +30,12 @@ render() {  # render TASK SUBJECTS OUT
 }
 
 train_run() {  # train_run NAME CONFIG [--set ...]
-  local out=runs/repro/$1 config=$2
+  local out=$RUNS/$1 config=$2
   shift 2
   local resume=()
   [ -f "$out/checkpoints/latest.json" ] && resume=(--resume)
   echo "== $out ($(date -u +%FT%TZ))"
-  "$FS" train --config "$config" --out "$out" --quiet "${resume[@]}" "$@"
+  "$FS" train --config "$config" --out "$out" --quiet --steps "$STEPS" "${resume[@]}" "$@"
 }
 
 if [ "$STAGE" = train ] || [ "$STAGE" = all ]; then
@@ -47,8 +54,8 @@ if [ "$STAGE" = train ] || [ "$STAGE" = all ]; then
 fi
 
 if [ "$STAGE" = evaluate ] || [ "$STAGE" = all ]; then
-  mkdir -p runs/repro/eval
-  for run in runs/repro/*/; do
+  mkdir -p "$RUNS/eval"
+  for run in "$RUNS"/*/; do
     name=$(basename "$run")
     [ -f "$run/checkpoints/latest.json" ] || continue
     ckpt=$(.venv/bin/python - "$run" <<'PY'
@@ -61,10 +68,12 @@ print(run / "checkpoints" / f"{latest['stem']}.safetensors" if latest["step"] >=
 PY
 )
     if [ -z "$ckpt" ]; then echo "== $name: not finished, skipped"; continue; fi
-    [ -f "runs/repro/eval/$name.json" ] && continue
+    [ "$name" = eval ] && continue
+    [ -f "$RUNS/eval/$name.json" ] && continue
     echo "== evaluate $name ($(date -u +%FT%TZ))"
     "$FS" evaluate --checkpoint "$ckpt" --task "${name%%-*}" --split test --k 1 2 4 8 --max-clips 16 --frames 24 \
-      --out "runs/repro/eval/$name.json" --quiet
+      --out "$RUNS/eval/$name.json" --quiet
   done
-  .venv/bin/python -m fsvid2vid.eval.results runs/repro/eval --plots docs/img | tee runs/repro/eval/tables.md
+  .venv/bin/python -m fsvid2vid.eval.results "$RUNS/eval" --plots docs/img --prefix "$PLOTS_PREFIX" \
+    | tee "$RUNS/eval/tables.md"
 fi

@@ -83,8 +83,10 @@ def figure7a(reports: dict[str, dict[str, Any]], task: str = "dance") -> list[tu
     return sorted(points, key=lambda p: p[0])
 
 
-def plot_figure7(reports: dict[str, dict[str, Any]], out_dir: Path, task: str = "dance") -> list[Path]:
-    """Write results-fig7a.png (metrics against training subjects, at K = 1) and results-fig7b.png (ours against K)."""
+def plot_figure7(reports: dict[str, dict[str, Any]], out_dir: Path, task: str = "dance", prefix: str = "results"
+                 ) -> list[Path]:
+    """Write <prefix>-fig7a.png (metrics against training subjects, at K = 1) and <prefix>-fig7b.png (ours against
+    K) into ``out_dir``."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -104,7 +106,7 @@ def plot_figure7(reports: dict[str, dict[str, Any]], out_dir: Path, task: str = 
             ax.set_xlabel("training subjects", fontsize=8)
             ax.set_title(title, fontsize=9)
             ax.tick_params(labelsize=7)
-        out = Path(out_dir) / "results-fig7a.png"
+        out = Path(out_dir) / f"{prefix}-fig7a.png"
         with atomic_path(out) as tmp:
             fig.savefig(tmp, dpi=110, format="png")
         plt.close(fig)
@@ -121,7 +123,7 @@ def plot_figure7(reports: dict[str, dict[str, Any]], out_dir: Path, task: str = 
             ax.set_xlabel("K (examples at test time)", fontsize=8)
             ax.set_title(title, fontsize=9)
             ax.tick_params(labelsize=7)
-        out = Path(out_dir) / "results-fig7b.png"
+        out = Path(out_dir) / f"{prefix}-fig7b.png"
         with atomic_path(out) as tmp:
             fig.savefig(tmp, dpi=110, format="png")
         plt.close(fig)
@@ -133,6 +135,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m fsvid2vid.eval.results", description=__doc__.split("\n\n")[0])
     parser.add_argument("folder", type=Path, help="folder of evaluate reports (runs/repro/eval)")
     parser.add_argument("--plots", type=Path, help="folder to write results-fig7a.png and results-fig7b.png into")
+    parser.add_argument("--prefix", default="results", help="file name prefix of the plots (default results)")
     parser.add_argument("--k", default="1", help="K of the Table 1 columns (default 1)")
     args = parser.parse_args(argv)
     reports = load_reports(args.folder)
@@ -159,7 +162,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"| {k} | " + " | ".join(_fmt(ours["results"][k].get(key)) for key, _, _ in columns) + " |")
         print()
     if args.plots is not None:
-        for path in plot_figure7(reports, args.plots):
+        for path in plot_figure7(reports, args.plots, prefix=args.prefix):
             print(f"wrote {path}")
     return 0
 
