@@ -36,10 +36,15 @@ def temporary_sibling(path: Path | str) -> Path:
     except PermissionError:
         raise UserError(f"{path}: its folder is not writable; choose another output path") from None
     os.close(fd)
+    os.chmod(tmp, _file_mode())  # mkstemp creates 0600
+    return Path(tmp)
+
+
+def _file_mode() -> int:
+    """The mode an ordinary new file gets: 0o666 less the process umask."""
     umask = os.umask(0)
     os.umask(umask)
-    os.chmod(tmp, 0o666 & ~umask)  # mkstemp creates 0600
-    return Path(tmp)
+    return 0o666 & ~umask
 
 
 @contextmanager
@@ -48,6 +53,7 @@ def atomic_path(path: Path | str) -> Iterator[Path]:
     tmp = temporary_sibling(path)
     try:
         yield tmp
+        os.chmod(tmp, _file_mode())  # some writers (safetensors) replace the file and leave it 0600
         os.replace(tmp, path)
     finally:
         tmp.unlink(missing_ok=True)

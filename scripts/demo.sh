@@ -4,7 +4,7 @@
 set -euo pipefail
 PY=${PY:-.venv/bin/python}
 OUT=${DEMO_OUT:-outputs/demo}
-MODEL=${MODEL:-models/dance-64.safetensors}
+MODEL=${MODEL:-models/dance-128.safetensors}
 SIZE=${SIZE:-$(basename "$MODEL" .safetensors | sed 's/.*-//')}  # frame height the model was trained at
 mkdir -p "$OUT"
 
