@@ -87,48 +87,42 @@ def plot_figure7(reports: dict[str, dict[str, Any]], out_dir: Path, task: str = 
                  ) -> list[Path]:
     """Write <prefix>-fig7a.png (metrics against training subjects, at K = 1) and <prefix>-fig7b.png (ours against
     K) into ``out_dir``."""
+    keys = [c for c in COLUMNS[task] if c[0] in ("pose_error_px", "fid_dance_evaluator", "l1", "ssim")]
+    written = []
+    points = figure7a(reports, task)
+    if points:
+        rows = [r["results"][min(r["results"], key=int)] for _, r in points]
+        written.append(_plot_row([n for n, _ in points], rows, keys, "training subjects", 10,
+                                 Path(out_dir) / f"{prefix}-fig7a.png"))
+    ours = reports.get(f"{task}-ours")
+    if ours is not None:
+        ks = sorted(ours["results"], key=int)
+        written.append(_plot_row([int(k) for k in ks], [ours["results"][k] for k in ks], keys,
+                                 "K (examples at test time)", 2, Path(out_dir) / f"{prefix}-fig7b.png"))
+    return written
+
+
+def _plot_row(xs: list[int], rows: list[dict[str, Any]], keys: list[tuple[str, str, bool]], xlabel: str,
+              log_base: int, out: Path) -> Path:
+    """One small plot per metric key: rows[i][key] against xs[i] on a log x axis; written atomically to ``out``."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    written = []
-    keys = [c for c in COLUMNS[task] if c[0] in ("pose_error_px", "fid_dance_evaluator", "l1", "ssim")]
-    points = figure7a(reports, task)
-    if points:
-        fig, axes = plt.subplots(1, len(keys), figsize=(2.6 * len(keys), 2.4), constrained_layout=True)
-        xs = [n for n, _ in points]
-        for ax, (key, title, _) in zip(axes, keys):
-            ax.plot(xs, [r["results"][min(r["results"], key=int)].get(key) for _, r in points], "o-")
-            ax.set_xscale("log")
-            ax.set_xticks(xs, [str(x) for x in xs])
-            ax.minorticks_off()
-            ax.set_xlabel("training subjects", fontsize=8)
-            ax.set_title(title, fontsize=9)
-            ax.tick_params(labelsize=7)
-        out = Path(out_dir) / f"{prefix}-fig7a.png"
-        with atomic_path(out) as tmp:
-            fig.savefig(tmp, dpi=110, format="png")
-        plt.close(fig)
-        written.append(out)
-    ours = reports.get(f"{task}-ours")
-    if ours is not None:
-        ks = sorted(ours["results"], key=int)
-        fig, axes = plt.subplots(1, len(keys), figsize=(2.6 * len(keys), 2.4), constrained_layout=True)
-        for ax, (key, title, _) in zip(axes, keys):
-            ax.plot([int(k) for k in ks], [ours["results"][k].get(key) for k in ks], "o-")
-            ax.set_xscale("log", base=2)
-            ax.set_xticks([int(k) for k in ks], ks)
-            ax.minorticks_off()
-            ax.set_xlabel("K (examples at test time)", fontsize=8)
-            ax.set_title(title, fontsize=9)
-            ax.tick_params(labelsize=7)
-        out = Path(out_dir) / f"{prefix}-fig7b.png"
-        with atomic_path(out) as tmp:
-            fig.savefig(tmp, dpi=110, format="png")
-        plt.close(fig)
-        written.append(out)
-    return written
+    fig, axes = plt.subplots(1, len(keys), figsize=(2.6 * len(keys), 2.4), constrained_layout=True)
+    for ax, (key, title, _) in zip(axes, keys):
+        ax.plot(xs, [row.get(key) for row in rows], "o-")
+        ax.set_xscale("log", base=log_base)
+        ax.set_xticks(xs, [str(x) for x in xs])
+        ax.minorticks_off()
+        ax.set_xlabel(xlabel, fontsize=8)
+        ax.set_title(title, fontsize=9)
+        ax.tick_params(labelsize=7)
+    with atomic_path(out) as tmp:
+        fig.savefig(tmp, dpi=110, format="png")
+    plt.close(fig)
+    return out
 
 
 def main(argv: list[str] | None = None) -> int:
