@@ -50,8 +50,15 @@ def test_every_loss_is_logged_and_temporal_terms_appear_once_t_grows(dance_dir, 
     second = t.train_step(next(loader))
     assert second["T"] == 2
     for name in ("G/gan", "G/feature_matching", "G/temporal_gan", "G/temporal_feature_matching", "G/l1", "G/flow",
-                 "G/warp", "G/mask", "D/image_real", "D/image_fake", "D/temporal_real", "D/temporal_fake"):
+                 "G/warp", "G/mask", "G/part_warp", "G/part_mask", "D/image_real", "D/image_fake", "D/temporal_real",
+                 "D/temporal_fake"):
         assert name in second and second[name] == second[name], name
+    w = t.cfg.loss
+    terms = {"G/gan": w.gan, "G/feature_matching": w.feature_matching, "G/temporal_gan": w.temporal_gan,
+             "G/temporal_feature_matching": w.temporal_feature_matching, "G/l1": w.l1,
+             "G/flow": w.flow, "G/warp": w.warp, "G/mask": w.mask,
+             "G/part_warp": w.part_warp, "G/part_mask": w.part_mask}
+    assert second["G/total"] == pytest.approx(sum(v * second[k] for k, v in terms.items()), rel=1e-5)
 
 
 def test_resume_is_exact(dance_dir, tmp_path):

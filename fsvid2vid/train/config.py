@@ -46,6 +46,8 @@ class LossConfig:
     flow: float = 10.0  # L1 between W's flow and OpenCV ground-truth flow where the latter is consistent
     warp: float = 10.0  # L1 between real frames and the real previous frame / example warped by the predicted flows
     mask: float = 10.0  # soft occlusion masks: 0 where the warp is right, 1 where it is wrong
+    part_warp: float = 10.0  # label layers: L1 between the example's one-hot map warped by W_e's flow and the frame's
+    part_mask: float = 10.0  # label layers: m_e pushed to 1 where the warped example's labels disagree (anti-ghost)
     vgg: float = 10.0  # VGG19 perceptual loss; used only when vgg_weights is set
     vgg_weights: str | None = None  # path of VGG19 weights as safetensors (torchvision key names); None: no VGG
     flow_method: str = "dis"  # OpenCV ground-truth flow: "dis" or "farneback"

@@ -299,10 +299,12 @@ class Trainer:
             flow_e, s_t = out.flow_example.float().flatten(0, 1), batch["semantic"].flatten(0, 1)
             for part in self.label_slices:  # one-hot part / label layers: keep the example's pose from ghosting
                 part_warp, part_mask = label_warp_losses(warp(s_e[:, part], flow_e), s_t[:, part], mask_e)
-                g["G/warp"], g["G/mask"] = g["G/warp"] + part_warp, g["G/mask"] + part_mask
+                g["G/part_warp"] = g.get("G/part_warp", 0) + part_warp
+                g["G/part_mask"] = g.get("G/part_mask", 0) + part_mask
         weights = {"G/gan": w.gan, "G/feature_matching": w.feature_matching, "G/temporal_gan": w.temporal_gan,
                    "G/temporal_feature_matching": w.temporal_feature_matching, "G/l1": w.l1, "G/vgg": w.vgg,
-                   "G/flow": w.flow, "G/warp": w.warp, "G/mask": w.mask}
+                   "G/flow": w.flow, "G/warp": w.warp, "G/mask": w.mask, "G/part_warp": w.part_warp,
+                   "G/part_mask": w.part_mask}
         g_total = sum(weights[k] * v for k, v in g.items())
         g_ok = self._apply(g_total, self.opt_g, list(self.generator.parameters()))
         self._set_d_grad(True)
