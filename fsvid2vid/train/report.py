@@ -14,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
+from fsvid2vid.atomic import atomic_path
 from fsvid2vid.eval.sheet import unseen_sheet
 from fsvid2vid.train.checkpoint import latest_checkpoint
 
@@ -59,10 +60,9 @@ def plot_losses(run_dir: Path, out: Path, smooth: int = 20) -> Path:
     for ax in list(axes.flat)[len(tags):]:
         ax.axis("off")
     fig.tight_layout()
-    tmp = out.with_suffix(".tmp.png")
-    fig.savefig(tmp, dpi=90)
+    with atomic_path(out) as tmp:
+        fig.savefig(tmp, dpi=90, format="png")
     plt.close(fig)
-    tmp.replace(out)
     return out
 
 
