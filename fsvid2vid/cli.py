@@ -102,6 +102,9 @@ def build_parser() -> argparse.ArgumentParser:
                        "config (default runs/<config name>)")
     train.add_argument("--resume", action="store_true", help="continue the run in --out from its latest checkpoint")
     train.add_argument("--steps", type=_int, help="total steps (overrides schedule.steps)")
+    train.add_argument("--init-from", type=Path, metavar="GENERATOR",
+                       help="start a new run's generator from this generator file or training checkpoint, e.g. "
+                            "models/dance-128.safetensors, to fine-tune it on your data (overrides run.init_from)")
     train.add_argument("--device", help="cpu, cuda, cuda:1 or auto (overrides run.device)")
     train.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", dest="overrides",
                        help="override any config field, e.g. --set model.generator.conditioning=adain "
@@ -362,6 +365,8 @@ def _cmd_train(args: argparse.Namespace) -> int:
         overrides.setdefault("schedule", {})["steps"] = args.steps
     if args.device is not None:
         overrides.setdefault("run", {})["device"] = args.device
+    if args.init_from is not None:
+        overrides.setdefault("run", {})["init_from"] = str(args.init_from)
     cfg = load_config(args.config, overrides)
     out = args.out or Path("runs") / args.config.stem
     summary = train(cfg, out, resume=args.resume, progress=not args.quiet)

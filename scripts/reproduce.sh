@@ -18,9 +18,10 @@ if [ "$STEPS" = 1200 ]; then
 else
   RUNS=runs/repro-$STEPS PLOTS_PREFIX=results-$STEPS
 fi
-METHODS=(ours encoder concat_style adain)
-TASKS=(dance street)
-SUBJECTS=(5 20)  # Figure 7(a): ours on fewer training subjects (150, the Table 1 run, is the last point)
+# A subset of the runs: e.g. TASKS=street METHODS="concat_style adain" scripts/reproduce.sh train
+read -ra METHODS <<< "${METHODS:-ours encoder concat_style adain}"
+read -ra TASKS <<< "${TASKS:-dance street}"
+read -ra SUBJECTS <<< "${SUBJECTS-5 20}"  # Figure 7(a): ours on fewer subjects (150, the Table 1 run, is the last point)
 
 render() {  # render TASK SUBJECTS OUT
   [ -f "$3/.complete" ] && return
@@ -45,7 +46,7 @@ if [ "$STAGE" = train ] || [ "$STAGE" = all ]; then
       train_run "$task-$method" "configs/repro/$task-64.yaml" --set "model.generator.conditioning=$method"
     done
     if [ "$task" = dance ]; then  # Figure 7(a) before the (slower, 2x wider) street runs
-      for n in "${SUBJECTS[@]}"; do
+      for n in ${SUBJECTS[@]+"${SUBJECTS[@]}"}; do
         render dance "$n" "data/dance-train-64-s$n"
         train_run "dance-ours-s$n" configs/repro/dance-64.yaml --data "data/dance-train-64-s$n"
       done

@@ -73,6 +73,29 @@ def test_resume_is_exact(dance_dir, tmp_path):
         torch.testing.assert_close(a[key], b[key], rtol=0, atol=1e-6, msg=key)
 
 
+def test_init_from_starts_the_generator_only_and_rejects_another_config(dance_dir, tmp_path):
+    from fsvid2vid.errors import UserError
+    from fsvid2vid.infer.model_file import export_generator
+
+    train(tiny_config("dance", dance_dir, steps=2), tmp_path / "a", progress=False)
+    exported = export_generator(latest_checkpoint(tmp_path / "a"), tmp_path / "g.safetensors", half=False)
+    source, _ = read_checkpoint(latest_checkpoint(tmp_path / "a"))
+    cfg = tiny_config("dance", dance_dir, steps=1)
+    cfg.run.init_from = str(exported)
+    t = Trainer(cfg, tmp_path / "b", progress=False)
+    fresh = Trainer(tiny_config("dance", dance_dir, steps=1), tmp_path / "c", progress=False)
+    for name, value in t.generator.state_dict().items():
+        torch.testing.assert_close(value, source[f"model.generator.{name}"], rtol=0, atol=0, msg=name)
+    for mine, new in zip(t.image_d.state_dict().values(), fresh.image_d.state_dict().values()):
+        torch.testing.assert_close(mine, new, rtol=0, atol=0)  # the discriminators start fresh
+    assert t.step == 0
+    other = tiny_config("dance", dance_dir, steps=1)
+    other.model.generator.conditioning = "adain"
+    other.run.init_from = str(exported)
+    with pytest.raises(UserError, match="g.safetensors: its generator .* does not match"):
+        Trainer(other, tmp_path / "d", progress=False)
+
+
 def test_nan_guard_skips_and_then_stops_naming_the_last_checkpoint(dance_dir, tmp_path, monkeypatch):
     cfg = tiny_config("dance", dance_dir, steps=6)
     cfg.run.nan_patience = 2

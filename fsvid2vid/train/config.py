@@ -97,6 +97,8 @@ class RunConfig:
     device: str = "auto"  # "auto" (CUDA when available), "cpu", "cuda", "cuda:1", ...
     bf16: bool = False  # bf16 autocast on CUDA
     threads: int = 0  # torch CPU threads (0: torch's default)
+    init_from: str | None = None  # a new run's generator starts from this generator file or training checkpoint
+    # (same model config; the discriminators and optimisers start fresh): fine-tuning, or continuing a bundled model
 
 
 @dataclass

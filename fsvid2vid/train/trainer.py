@@ -190,6 +190,8 @@ class Trainer:
         elif existing is not None:
             raise UserError(f"{self.run_dir}: already holds a run (checkpoint {existing.name}); pass --resume to "
                             "continue it or choose another --out")
+        elif cfg.run.init_from:
+            self._init_generator(Path(cfg.run.init_from))
 
     # -- checkpoints ------------------------------------------------------------------------------------------------
 
@@ -218,6 +220,17 @@ class Trainer:
         self.step = int(meta["step"])
         self.bad_steps = int(meta.get("bad_steps", 0))
         self.last_checkpoint = path
+
+    def _init_generator(self, path: Path) -> None:
+        """Start the generator from the weights of ``path`` (an exported generator or a training checkpoint)."""
+        from fsvid2vid.infer.model_file import load_generator  # the one reader of generator files
+
+        generator, config, _ = load_generator(path)
+        if config.task != self.cfg.task or config.generator != self.cfg.model.generator:
+            raise UserError(f"{path}: its generator ({config.task}, {config.height}x{config.width}) does not match "
+                            f"the config's ({self.cfg.task}, {self.cfg.model.height}x{self.cfg.model.width}, same "
+                            "model section); use the config it was trained with (model_size and model overrides)")
+        self.generator.load_state_dict(generator.state_dict())
 
     # -- one step ---------------------------------------------------------------------------------------------------
 
