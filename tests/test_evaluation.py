@@ -272,3 +272,6 @@ def test_results_tables_mark_the_best_method_and_order_figure_7a(tmp_path):
     written = results.plot_figure7(reports, tmp_path)
     assert [p.name for p in written] == ["results-fig7a.png", "results-fig7b.png"]
     assert all(p.stat().st_size > 0 for p in written)
+    (tmp_path / "dance-ours-s5.json").unlink()  # one training-set size: no Figure 7(a)
+    only_full = results.plot_figure7(results.load_reports(tmp_path), tmp_path, prefix="x")
+    assert [p.name for p in only_full] == ["x-fig7b.png"]

@@ -86,11 +86,11 @@ def figure7a(reports: dict[str, dict[str, Any]], task: str = "dance") -> list[tu
 def plot_figure7(reports: dict[str, dict[str, Any]], out_dir: Path, task: str = "dance", prefix: str = "results"
                  ) -> list[Path]:
     """Write <prefix>-fig7a.png (metrics against training subjects, at K = 1) and <prefix>-fig7b.png (ours against
-    K) into ``out_dir``."""
+    K) into ``out_dir``; Figure 7(a) only where there are two or more training-set sizes."""
     keys = [c for c in COLUMNS[task] if c[0] in ("pose_error_px", "fid_dance_evaluator", "l1", "ssim")]
     written = []
     points = figure7a(reports, task)
-    if points:
+    if len(points) > 1:
         rows = [r["results"][min(r["results"], key=int)] for _, r in points]
         written.append(_plot_row([n for n, _ in points], rows, keys, "training subjects", 10,
                                  Path(out_dir) / f"{prefix}-fig7a.png"))
@@ -137,7 +137,7 @@ def main(argv: list[str] | None = None) -> int:
         if any(stem.startswith(f"{task}-") for stem in reports):
             print(f"### {task}, K = {args.k}\n\n{table1(reports, task, args.k)}\n")
     points = figure7a(reports)
-    if points:
+    if len(points) > 1:
         columns = COLUMNS["dance"]
         print("### Figure 7(a): ours on dance against the number of training subjects (smallest K of each report)\n")
         print("| subjects | " + " | ".join(title for _, title, _ in columns) + " |")
