@@ -75,7 +75,7 @@ def test_resume_is_exact(dance_dir, tmp_path):
 
 def test_init_from_starts_the_generator_only_and_rejects_another_config(dance_dir, tmp_path):
     from fsvid2vid.errors import UserError
-    from fsvid2vid.infer.model_file import export_generator
+    from fsvid2vid.infer.model_file import export_generator, load_generator
 
     train(tiny_config("dance", dance_dir, steps=2), tmp_path / "a", progress=False)
     exported = export_generator(latest_checkpoint(tmp_path / "a"), tmp_path / "g.safetensors", half=False)
@@ -88,7 +88,10 @@ def test_init_from_starts_the_generator_only_and_rejects_another_config(dance_di
         torch.testing.assert_close(value, source[f"model.generator.{name}"], rtol=0, atol=0, msg=name)
     for mine, new in zip(t.image_d.state_dict().values(), fresh.image_d.state_dict().values()):
         torch.testing.assert_close(mine, new, rtol=0, atol=0)  # the discriminators start fresh
-    assert t.step == 0
+    assert t.step == 0 and t.steps_before == 2
+    t.train()  # one step; the exported file counts the steps of both runs and names the file it started from
+    _, _, info = load_generator(export_generator(latest_checkpoint(tmp_path / "b"), tmp_path / "g2.safetensors"))
+    assert info["step"] == 1 and info["total_steps"] == 3 and info["init_from"] == str(exported)
     other = tiny_config("dance", dance_dir, steps=1)
     other.model.generator.conditioning = "adain"
     other.run.init_from = str(exported)

@@ -28,6 +28,12 @@ def export_generator(checkpoint: Path | str, out: Path | str, half: bool = True,
     """Write the generator of a training checkpoint to ``out`` (fp16 unless ``half`` is False), atomically."""
     tensors, meta = read_checkpoint(Path(checkpoint))
     weights = {k[len(_PREFIX):]: v for k, v in tensors.items() if k.startswith(_PREFIX)}
+    init_from = meta["config"].get("run", {}).get("init_from")
+    if init_from:  # a run started from another generator: say which, and count the generator's steps in all
+        lineage: dict[str, Any] = {"init_from": init_from}
+        if "steps_before" in meta:  # (checkpoints written before 2026-11-30 do not record it)
+            lineage["total_steps"] = int(meta["steps_before"]) + int(meta["step"])
+        info = {**lineage, **(info or {})}
     header = {"format": FORMAT, "task": meta["task"], "step": str(meta["step"]),
               "config": json.dumps(meta["config"]["model"]), "info": json.dumps(info or {})}
     return write_safetensors(out, weights, header, half=half)

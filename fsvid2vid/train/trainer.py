@@ -179,6 +179,7 @@ class Trainer:
             tqdm.write("train: no VGG19 weights given (loss.vgg_weights); training without the perceptual loss")
 
         self.step = 0
+        self.steps_before = 0  # steps the generator was trained for before this run (run.init_from)
         self.bad_steps = 0
         self.last_checkpoint: Path | None = None
         self._stop_signal: int | None = None
@@ -205,7 +206,8 @@ class Trainer:
     def save(self) -> Path | None:
         """Write a checkpoint of the current step (rank 0 only)."""
         if self.is_main:
-            meta = {"config": self.cfg.to_dict(), "task": self.cfg.task, "bad_steps": self.bad_steps}
+            meta = {"config": self.cfg.to_dict(), "task": self.cfg.task, "bad_steps": self.bad_steps,
+                    "steps_before": self.steps_before}
             self.last_checkpoint = save_checkpoint(self.run_dir, self.step, self._modules(), self._optimizers(),
                                                    meta, keep=self.cfg.run.keep_checkpoints)
         if self.distributed:
@@ -219,18 +221,20 @@ class Trainer:
         restore(tensors, meta, self._modules(), self._optimizers(), path)
         self.step = int(meta["step"])
         self.bad_steps = int(meta.get("bad_steps", 0))
+        self.steps_before = int(meta.get("steps_before", 0))
         self.last_checkpoint = path
 
     def _init_generator(self, path: Path) -> None:
         """Start the generator from the weights of ``path`` (an exported generator or a training checkpoint)."""
         from fsvid2vid.infer.model_file import load_generator  # the one reader of generator files
 
-        generator, config, _ = load_generator(path)
+        generator, config, info = load_generator(path)
         if config.task != self.cfg.task or config.generator != self.cfg.model.generator:
             raise UserError(f"{path}: its generator ({config.task}, {config.height}x{config.width}) does not match "
                             f"the config's ({self.cfg.task}, {self.cfg.model.height}x{self.cfg.model.width}, same "
                             "model section); use the config it was trained with (model_size and model overrides)")
         self.generator.load_state_dict(generator.state_dict())
+        self.steps_before = int(info.get("total_steps", info.get("step", 0)))
 
     # -- one step ---------------------------------------------------------------------------------------------------
 
