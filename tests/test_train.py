@@ -183,15 +183,17 @@ def _write_config(path, cfg: TrainConfig) -> None:
 
 def test_sigterm_saves_a_checkpoint_and_resume_continues(dance_dir, tmp_path):
     cfg = tiny_config("dance", dance_dir, steps=10_000)
+    cfg.data.workers = 1  # the signal goes to the whole process group, data worker included (Ctrl-C, schedulers)
     _write_config(tmp_path / "cfg.yaml", cfg)
     cmd = [sys.executable, "-m", "fsvid2vid", "train", "--config", str(tmp_path / "cfg.yaml"), "--out",
            str(tmp_path / "run"), "--quiet"]
-    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            start_new_session=True)
     deadline = time.time() + 120
     while not list((tmp_path / "run" / "tb").glob("events.*")) and time.time() < deadline:
         time.sleep(0.5)
     time.sleep(2)
-    proc.send_signal(signal.SIGTERM)
+    os.killpg(proc.pid, signal.SIGTERM)
     out, err = proc.communicate(timeout=120)
     assert proc.returncode == 130, err
     assert "interrupted at step" in out

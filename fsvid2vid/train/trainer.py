@@ -366,7 +366,7 @@ class Trainer:
         return DataLoader(self.dataset, batch_sampler=sampler, num_workers=workers,
                           generator=torch.Generator().manual_seed(self.cfg.run.seed + self.step),
                           pin_memory=self.device.type == "cuda", persistent_workers=False,
-                          prefetch_factor=2 if workers > 0 else None)
+                          prefetch_factor=2 if workers > 0 else None, worker_init_fn=_leave_stop_signals_to_main)
 
     def _handle_signal(self, signum, frame) -> None:
         self._stop_signal = signum
@@ -455,6 +455,14 @@ class Trainer:
             rows.append(np.concatenate(cells, axis=1))
         width = max(r.shape[1] for r in rows)
         return np.concatenate([np.pad(r, ((0, 0), (0, width - r.shape[1]), (0, 0))) for r in rows], axis=0)
+
+
+def _leave_stop_signals_to_main(_worker_id: int) -> None:
+    """DataLoader workers ignore SIGINT and SIGTERM. A Ctrl-C, or a scheduler that signals every process of the job,
+    reaches the workers too; a worker that died of it would make the main process fail in the middle of a step,
+    without the checkpoint it writes when it is signalled. The main process shuts the workers down itself."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
 
 
 def _split_features(features: list[list[Tensor]], n: int) -> tuple[list[list[Tensor]], list[list[Tensor]]]:
