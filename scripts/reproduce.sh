@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The paper's Table 1 and Figure 7(a) at CPU scale (docs/results.md): every method and every training-set size gets the
-# same config (configs/repro/<task>-64.yaml) and budget. Safe to rerun: a finished run is skipped, an interrupted one
-# resumes exactly. STEPS=N changes every run's budget (runs in runs/repro-N/, plots docs/img/results-N-*.png).
+# same config (configs/repro/<task>-64.yaml) and budget, on dance, street and face. Safe to rerun: a finished run is
+# skipped, an interrupted one resumes exactly. STEPS=N changes every run's budget (runs in runs/repro-N/, plots
+# docs/img/results-N-*.png).
 # Run it in the background, e.g.  nohup scripts/reproduce.sh train > runs/repro.log 2>&1 &
 #
 #   scripts/reproduce.sh train      render the data (once) and train every run into runs/repro/
@@ -20,7 +21,7 @@ else
 fi
 # A subset of the runs: e.g. TASKS=street METHODS="concat_style adain" scripts/reproduce.sh train
 read -ra METHODS <<< "${METHODS:-ours encoder concat_style adain}"
-read -ra TASKS <<< "${TASKS:-dance street}"
+read -ra TASKS <<< "${TASKS:-dance street face}"
 read -ra SUBJECTS <<< "${SUBJECTS-5 20}"  # Figure 7(a): ours on fewer subjects (150, the Table 1 run, is the last point)
 
 render() {  # render TASK SUBJECTS OUT
