@@ -122,6 +122,24 @@ def test_bad_inputs_give_one_line_errors_and_no_partial_output(trained, tmp_path
     assert out.read_bytes() == before
 
 
+def test_output_in_a_read_only_folder_is_a_one_line_error(trained, tmp_path, capsys, monkeypatch):
+    import fsvid2vid.atomic
+
+    _, model, dance_dir = trained
+    own, cross = _cross(dance_dir)
+    folder = tmp_path / "read-only"
+    folder.mkdir()
+
+    def refuse(*args, **kwargs):  # what the OS answers in a read-only folder (root would be let through a chmod)
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(fsvid2vid.atomic.tempfile, "mkstemp", refuse)
+    err = _error(capsys, "--checkpoint", model, "--driving", cross, "--out", folder / "o.mp4", "--examples",
+                 own / "rgb" / "000001.png")
+    assert "o.mp4: its folder is not writable" in err
+    assert list(folder.iterdir()) == []
+
+
 def test_other_task_checkpoint_is_refused(trained, street_dir, tmp_path, capsys):
     _, model, dance_dir = trained
     own, _ = _cross(dance_dir)
@@ -199,6 +217,9 @@ def test_attention_vis_writes_per_frame_maps_whose_shares_sum_to_one(trained, tm
                  "--quiet"]) == 0
     pictures = sorted((tmp_path / "att").glob("*.png"))
     assert len(pictures) == 3
+    ranges = json.loads((tmp_path / "a.json").read_text())["attention_share_range"]
+    assert len(ranges) == 2 and all(0 <= lo <= hi <= 1 for lo, hi in ranges)
+    assert ranges[0][0] + ranges[1][1] == pytest.approx(1, abs=1e-3)  # K = 2: the shares are complementary
     assert cv2.imread(str(pictures[0])).shape == (64, 48 * (1 + 2 * 2), 3)
     synth = Synthesizer.from_checkpoint(model)
     examples = load_examples(exs, synth.layers)

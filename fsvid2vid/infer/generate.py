@@ -101,6 +101,7 @@ def generate(checkpoint: Path, examples: list[Path], driving: Path, out: Path, s
     example_strip = np.concatenate([tensor_to_rgb(e) for e in ex.rgb], axis=1)
     sheet_frames = set(np.linspace(0, n - 1, min(4, n)).round().astype(int).tolist())
     sheet_groups: list[tuple[np.ndarray, ...]] = []
+    share_range: list[list[float]] = []  # per example: [lowest, highest] attention share over frames and positions
     started = time.perf_counter()
     with ExitStack() as stack:
         video = stack.enter_context(Mp4Writer(out, fps))
@@ -114,6 +115,10 @@ def generate(checkpoint: Path, examples: list[Path], driving: Path, out: Path, s
                 write_png(frames_dir / f"{i:06d}.png", result.rgb)
             if attention_vis is not None:
                 picture = attention_picture(result.rgb, ex.rgb, result.output.attention[0])
+                shares = attention_shares(result.output.attention[0]).flatten(0, 1)  # (positions, K)
+                lows, highs = shares.min(0).values.tolist(), shares.max(0).values.tolist()
+                share_range = [[min(r[0], lo), max(r[1], hi)] for r, lo, hi in zip(share_range, lows, highs)] \
+                    if share_range else [[lo, hi] for lo, hi in zip(lows, highs)]
                 write_png(attention_vis / f"{i:06d}.png", picture)
             semantic = semantic_preview(result.driving.semantic, synth.layers)
             truth = [] if result.driving.rgb is None else [result.driving.rgb]
@@ -132,6 +137,7 @@ def generate(checkpoint: Path, examples: list[Path], driving: Path, out: Path, s
         "seconds": round(seconds, 3), "device": str(device), "torch": torch.__version__,
         "examples_detected": ex_set.extracted, "driving_video": real.counts if real is not None else None,
         "retargeted": bool(real is not None and real.retargeted),
+        "attention_share_range": [[round(lo, 4), round(hi, 4)] for lo, hi in share_range] or None,
         "outputs": [str(out)] + ([str(side)] if side_by_side else []) + ([str(sheet)] if sheet else []),
     }
     write_json(out.with_suffix(".json"), info)
