@@ -40,11 +40,20 @@ def temporary_sibling(path: Path | str) -> Path:
     return Path(tmp)
 
 
-def _file_mode() -> int:
-    """The mode an ordinary new file gets: 0o666 less the process umask."""
+def _process_umask() -> int:
     umask = os.umask(0)
     os.umask(umask)
-    return 0o666 & ~umask
+    return umask
+
+
+def _file_mode() -> int:
+    """The mode an ordinary new file gets: 0o666 less the process umask."""
+    return 0o666 & ~_process_umask()
+
+
+def dir_mode() -> int:
+    """The mode an ordinary new folder gets: 0o777 less the process umask (``mkdtemp`` makes 0700 ones)."""
+    return 0o777 & ~_process_umask()
 
 
 @contextmanager

@@ -25,6 +25,7 @@ from typing import Any
 import cv2
 import numpy as np
 
+from fsvid2vid.atomic import dir_mode
 from fsvid2vid.data.synth.common import SemanticLayer, to_jsonable
 from fsvid2vid.errors import UserError
 
@@ -183,14 +184,22 @@ class ClipWriter:
     """Writes one clip folder atomically: into ``<name>.partial-*`` first, renamed to ``<name>`` by :meth:`close`.
 
     Use as a context manager; on an exception the partial folder is removed and nothing named ``<name>`` appears.
+    With ``overwrite`` an existing ``<name>`` is replaced only if it is a clip folder (a real folder holding
+    ``meta.json``): anything else of the user's is refused, never deleted.
     """
 
     def __init__(self, out_dir: Path, name: str, meta: ClipMeta, overwrite: bool = False):
+        if name in ("", ".", "..") or "/" in name or os.sep in name:
+            raise UserError(f"{Path(out_dir) / name}: is not a clip folder name; give --out a new folder such as "
+                            "data/clips/my-clip")
         self.final = Path(out_dir) / name
-        if self.final.exists() and not overwrite:
-            raise UserError(f"{self.final}: already exists; pass --overwrite or choose another --out")
+        if self.final.exists() or self.final.is_symlink():
+            if not overwrite:
+                raise UserError(f"{self.final}: already exists; pass --overwrite or choose another --out")
+            check_replaceable_clip(self.final)
         self.meta = meta
         self.tmp = Path(tempfile.mkdtemp(prefix=f"{name}.partial-", dir=out_dir))
+        os.chmod(self.tmp, dir_mode())  # mkdtemp creates 0700; a dataset is meant to be shared
         for sub in [RGB_DIR, *(layer.name for layer in meta.layers)]:
             (self.tmp / sub).mkdir()
         self.points: list[list[list[float]]] = []
@@ -223,10 +232,22 @@ class ClipWriter:
             payload = {"format": self.meta.points_format, "frames": self.points}
             (self.tmp / f"{self.meta.points_name}.json").write_text(json.dumps(payload, separators=(",", ":")))
         (self.tmp / META_FILE).write_text(json.dumps(self.meta.to_json(), indent=1))
-        if self.final.exists():
-            shutil.rmtree(self.final)
+        old = None
+        if self.final.exists() or self.final.is_symlink():
+            check_replaceable_clip(self.final)  # again: it may have changed while the clip was rendered
+            old = Path(tempfile.mkdtemp(prefix=f"{self.final.name}.replaced-", dir=self.final.parent))
+            os.replace(self.final, old / self.final.name)
         os.replace(self.tmp, self.final)
+        if old is not None:
+            shutil.rmtree(old, ignore_errors=True)
         return self.final
+
+
+def check_replaceable_clip(path: Path) -> None:
+    """Raise a one-line :class:`UserError` unless ``path`` is a clip folder that ``--overwrite`` may replace."""
+    if path.is_symlink() or not path.is_dir() or not (path / META_FILE).is_file():
+        raise UserError(f"{path}: exists and is not a clip folder (no {META_FILE}); --overwrite replaces only clip "
+                        "folders, so choose another --out")
 
 
 def ensure_writable_dir(path: Path) -> Path:
