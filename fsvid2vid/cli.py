@@ -390,7 +390,7 @@ def _cmd_generate(args: argparse.Namespace) -> None:
 
 
 def _cmd_export(args: argparse.Namespace) -> None:
-    from fsvid2vid.infer.model_file import export_generator
+    from fsvid2vid.models.generator_file import export_generator
 
     print(f"wrote {export_generator(args.checkpoint, args.out, half=not args.fp32)}")
 

@@ -16,7 +16,7 @@ from fsvid2vid.eval.heatmaps import decode_heatmaps, gaussian_logits, heatmap_lo
 from fsvid2vid.eval.metrics import frechet_distance, keypoint_error, segmentation_scores
 from fsvid2vid.eval.pairs import cross_pairs, example_indices
 from fsvid2vid.eval.training import always_visible, augment, load_frames, train_evaluator
-from fsvid2vid.train.checkpoint import latest_checkpoint
+from fsvid2vid.models.checkpoint import latest_checkpoint
 from fsvid2vid.train.trainer import train
 from tests.test_train import tiny_config
 

@@ -10,9 +10,9 @@ import numpy as np
 import pytest
 
 from fsvid2vid.cli import main
-from fsvid2vid.infer.model_file import export_generator, load_generator
 from fsvid2vid.infer.synthesizer import Synthesizer, driving_clip, load_examples
-from fsvid2vid.train.checkpoint import latest_checkpoint
+from fsvid2vid.models.checkpoint import latest_checkpoint
+from fsvid2vid.models.generator_file import export_generator, load_generator
 from fsvid2vid.train.trainer import train
 from tests.test_train import tiny_config
 

@@ -13,7 +13,7 @@ import torch
 import yaml
 
 import fsvid2vid.train.trainer as trainer_module
-from fsvid2vid.train.checkpoint import latest_checkpoint, read_checkpoint, save_checkpoint
+from fsvid2vid.models.checkpoint import latest_checkpoint, read_checkpoint, save_checkpoint
 from fsvid2vid.train.config import TrainConfig, load_config, merge_overrides, parse_override
 from fsvid2vid.train.trainer import Trainer, TrainingDiverged, train
 from tests.conftest import ROOT
@@ -75,7 +75,7 @@ def test_resume_is_exact(dance_dir, tmp_path):
 
 def test_init_from_starts_the_generator_only_and_rejects_another_config(dance_dir, tmp_path):
     from fsvid2vid.errors import UserError
-    from fsvid2vid.infer.model_file import export_generator, load_generator
+    from fsvid2vid.models.generator_file import export_generator, load_generator
 
     train(tiny_config("dance", dance_dir, steps=2), tmp_path / "a", progress=False)
     exported = export_generator(latest_checkpoint(tmp_path / "a"), tmp_path / "g.safetensors", half=False)
@@ -223,7 +223,7 @@ def test_two_process_gloo_run(dance_dir, tmp_path):
 
 
 def test_report_plots_losses_and_an_unseen_subject_sheet(dance_dir, tmp_path):
-    from fsvid2vid.train.report import plot_losses, unseen_sheet
+    from fsvid2vid.eval.report import plot_losses, unseen_sheet
 
     train(tiny_config("dance", dance_dir, steps=2), tmp_path / "run", progress=False)
     import cv2

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import cv2
@@ -81,3 +81,28 @@ def contact_sheet(root: Path, subjects: int = 8, frames: int = 4) -> np.ndarray:
     width = max(r.shape[1] for r in rows)
     rows = [np.pad(r, ((0, 4), (0, width - r.shape[1]), (0, 0)), constant_values=255) for r in rows]
     return np.concatenate(rows, axis=0)
+
+
+def sheet_row(examples: Sequence[np.ndarray], frames: Sequence[Sequence[np.ndarray]], gap: int = 0) -> np.ndarray:
+    """One row of a sheet: the example frames side by side, then each group of ``frames`` (e.g. semantic |
+    generated | ground truth), groups separated by ``gap`` white columns.
+
+    examples: (H, W, 3) uint8 each; frames: groups of (H, W, 3) uint8 pictures. Returns (H, W_total, 3) uint8.
+    """
+    cells = list(examples)
+    for group in frames:
+        if gap and cells:
+            cells.append(np.full((group[0].shape[0], gap, 3), 255, np.uint8))
+        cells.extend(group)
+    return np.concatenate(cells, axis=1)
+
+
+def stack_rows(rows: Sequence[np.ndarray], gap: int = 0) -> np.ndarray:
+    """Rows of possibly different widths stacked vertically, padded on the right (and separated) with white."""
+    width = max(r.shape[1] for r in rows)
+    out = []
+    for i, row in enumerate(rows):
+        if i and gap:
+            out.append(np.full((gap, width, 3), 255, np.uint8))
+        out.append(np.pad(row, ((0, 0), (0, width - row.shape[1]), (0, 0)), constant_values=255))
+    return np.concatenate(out, axis=0)

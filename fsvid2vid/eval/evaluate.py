@@ -36,12 +36,12 @@ from fsvid2vid import __version__
 from fsvid2vid.atomic import atomic_path, write_json
 from fsvid2vid.data.encode import semantic_preview, tensor_to_rgb
 from fsvid2vid.data.layout import RGB_DIR, frame_name, read_image, read_meta, read_points
+from fsvid2vid.data.preview import sheet_row, stack_rows
 from fsvid2vid.errors import UserError
 from fsvid2vid.eval.evaluator import Evaluator, load_evaluator
 from fsvid2vid.eval.inception import InceptionFeatures
 from fsvid2vid.eval.metrics import frechet_distance, keypoint_error, l1, psnr, segmentation_scores, ssim, warping_error
 from fsvid2vid.eval.pairs import CrossPair, cross_pairs, example_paths
-from fsvid2vid.eval.sheet import sheet_row, stack_rows
 from fsvid2vid.eval.training import LABEL_LAYER, always_visible, machine_description, rgb_batch
 from fsvid2vid.infer.synthesizer import Synthesizer, driving_clip, load_examples
 from fsvid2vid.losses.flow import ground_truth_flow

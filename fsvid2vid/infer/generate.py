@@ -14,8 +14,8 @@ from tqdm import tqdm
 from fsvid2vid.atomic import write_json
 from fsvid2vid.data.encode import semantic_preview, tensor_to_rgb
 from fsvid2vid.data.layout import read_meta
+from fsvid2vid.data.preview import sheet_row
 from fsvid2vid.errors import UserError
-from fsvid2vid.eval.sheet import sheet_row
 from fsvid2vid.infer.real_inputs import is_video, load_example_set, video_driving
 from fsvid2vid.infer.synthesizer import Synthesizer, driving_length, driving_source
 from fsvid2vid.media import Mp4Writer, write_png

@@ -23,9 +23,9 @@ from fsvid2vid.data.encode import rgb_to_tensor, semantic_to_tensor, tensor_to_r
 from fsvid2vid.data.layout import RGB_DIR, ClipMeta, clip_layer_folders, frame_name, read_image, read_layers, read_meta
 from fsvid2vid.data.synth.common import SemanticLayer
 from fsvid2vid.errors import UserError
-from fsvid2vid.infer.model_file import load_generator
 from fsvid2vid.models import FewShotGenerator, FrameOutput, ModelConfig
 from fsvid2vid.models.generator import append_history
+from fsvid2vid.models.generator_file import load_generator
 
 
 @dataclass

@@ -47,8 +47,9 @@ from fsvid2vid.losses import (
     warp_loss,
 )
 from fsvid2vid.models import FewShotGenerator, ImageDiscriminator, TemporalDiscriminator, warp
+from fsvid2vid.models.checkpoint import latest_checkpoint, read_checkpoint, restore, save_checkpoint
 from fsvid2vid.models.generator import append_history
-from fsvid2vid.train.checkpoint import latest_checkpoint, read_checkpoint, restore, save_checkpoint
+from fsvid2vid.models.generator_file import load_generator
 from fsvid2vid.train.config import TrainConfig
 
 
@@ -226,8 +227,6 @@ class Trainer:
 
     def _init_generator(self, path: Path) -> None:
         """Start the generator from the weights of ``path`` (an exported generator or a training checkpoint)."""
-        from fsvid2vid.infer.model_file import load_generator  # the one reader of generator files
-
         generator, config, info = load_generator(path)
         if config.task != self.cfg.task or config.generator != self.cfg.model.generator:
             raise UserError(f"{path}: its generator ({config.task}, {config.height}x{config.width}) does not match "

@@ -16,8 +16,8 @@ from safetensors import SafetensorError, safe_open
 from fsvid2vid.atomic import write_safetensors
 from fsvid2vid.errors import UserError
 from fsvid2vid.models import FewShotGenerator, ModelConfig
-from fsvid2vid.train.checkpoint import FORMAT as TRAIN_FORMAT
-from fsvid2vid.train.checkpoint import read_checkpoint
+from fsvid2vid.models.checkpoint import FORMAT as TRAIN_FORMAT
+from fsvid2vid.models.checkpoint import read_checkpoint
 
 FORMAT = "fsvid2vid-generator"
 _PREFIX = "model.generator."

@@ -1,6 +1,6 @@
 """Pictures of a training run: loss curves from its TensorBoard log, and a contact sheet of unseen test subjects.
 
-    python -m fsvid2vid.train.report runs/dance-64 --test data/dance-test-64 --out docs/img/dance-64
+    python -m fsvid2vid.eval.report runs/dance-64 --test data/dance-test-64 --out docs/img/dance-64
 
 writes ``<out>-losses.png`` and ``<out>-unseen.png``. The sheet uses the test split's cross-identity clips
 (``s<A>_x<B>_c00``: subject A performing subject B's motion): K examples are taken from A's own clip, the semantic
@@ -15,8 +15,12 @@ from pathlib import Path
 import numpy as np
 
 from fsvid2vid.atomic import atomic_path
-from fsvid2vid.eval.sheet import unseen_sheet
-from fsvid2vid.train.checkpoint import latest_checkpoint
+from fsvid2vid.data.encode import semantic_preview, tensor_to_rgb
+from fsvid2vid.data.preview import sheet_row
+from fsvid2vid.eval.pairs import cross_pairs, example_paths
+from fsvid2vid.infer.synthesizer import Synthesizer, driving_clip, load_examples
+from fsvid2vid.media import write_png
+from fsvid2vid.models.checkpoint import latest_checkpoint
 
 __all__ = ["plot_losses", "read_scalars", "unseen_sheet"]
 
@@ -66,8 +70,23 @@ def plot_losses(run_dir: Path, out: Path, smooth: int = 20) -> Path:
     return out
 
 
+def unseen_sheet(checkpoint: Path, test_root: Path, out: Path, subjects: int = 6, k: int = 2,
+                 frames: tuple[int, ...] = (0, 8, 16, 23)) -> Path:
+    """Rows: unseen subjects. Columns: K examples, then for each frame in ``frames``: driving semantics | generated |
+    ground truth. ``checkpoint``: a training checkpoint or an exported generator file. The clips are paired as in
+    :mod:`fsvid2vid.eval.pairs`."""
+    synth = Synthesizer.from_checkpoint(checkpoint)
+    rows = []
+    for pair in cross_pairs(test_root)[:subjects]:
+        examples = load_examples(example_paths(pair.own, k), synth.layers)
+        groups = [(semantic_preview(r.driving.semantic, synth.layers), r.rgb, r.driving.rgb)
+                  for t, r in enumerate(synth.animate(examples, driving_clip(pair.cross))) if t in frames]
+        rows.append(sheet_row([tensor_to_rgb(e) for e in examples.rgb], groups))
+    return write_png(out, np.concatenate(rows, axis=0))
+
+
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="python -m fsvid2vid.train.report", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m fsvid2vid.eval.report", description=__doc__.split("\n")[0])
     parser.add_argument("run", type=Path, help="run folder")
     parser.add_argument("--test", type=Path, help="test-split dataset folder rendered with --cross-identity 1")
     parser.add_argument("--out", type=Path, required=True, help="output prefix")
