@@ -20,6 +20,7 @@ from fsvid2vid.models import (
     task_spec,
     warp,
 )
+from fsvid2vid.models.rollout import Rollout
 from fsvid2vid.models.weights import attention_weights
 
 TASKS = ("dance", "face", "street")
@@ -42,14 +43,15 @@ def inputs(cfg: ModelConfig, batch: int, k: int, n_frames: int = 2, seed: int = 
 
 
 def run_clip(model: FewShotGenerator, example_rgb, example_semantic, semantics, cache_once: bool = True):
-    """Generate every frame of ``semantics`` (B, T, C_s, H, W); returns the list of FrameOutputs."""
-    cache = model.encode_examples(example_rgb, example_semantic)
+    """Generate every frame of ``semantics`` (B, T, C_s, H, W) with the shared rollout; returns the FrameOutputs.
+
+    ``cache_once`` False encodes the examples again before every frame."""
+    rollout = Rollout(model, example_rgb, example_semantic)
     outputs = []
     for t in range(semantics.shape[1]):
         if not cache_once:
-            cache = model.encode_examples(example_rgb, example_semantic)
-        prev = None if t == 0 else torch.stack([o.frame.detach() for o in outputs], dim=1)
-        outputs.append(model(semantics[:, t], prev, None if t == 0 else semantics[:, :t], cache))
+            rollout.cache = model.encode_examples(example_rgb, example_semantic)
+        outputs.append(rollout.step(semantics[:, t]))
     return outputs
 
 
@@ -210,16 +212,22 @@ def test_cached_examples_give_the_same_frames_as_recomputing(task, conditioning,
         assert torch.equal(a.frame, b.frame)
     if conditioning == "ours":
         cache = model.encode_examples(example_rgb, example_semantic)
-        assert (cache.theta is not None) == (not attention)  # without attention theta_H itself is cached
+        assert (cache.code.theta is not None) == (not attention)  # without attention theta_H itself is cached
 
 
 def test_more_previous_frames_than_tau_and_fewer():
+    """F takes any number of previous frames: fewer than tau are padded with the oldest, more are cut to the last."""
     cfg = tiny("face", n_prev_frames=2)
     model = eval_model(cfg)
     example_rgb, example_semantic, semantics = inputs(cfg, batch=1, k=1, n_frames=4)
+    frames = torch.rand(1, 3, 3, cfg.height, cfg.width) * 2 - 1
+    cache = model.encode_examples(example_rgb, example_semantic)
     with torch.no_grad():
-        outputs = run_clip(model, example_rgb, example_semantic, semantics)  # frame 2 sees 1 < tau previous frames
-    assert outputs[-1].frame.shape == (1, 3, cfg.height, cfg.width)
+        one = model(semantics[:, 3], frames[:, -1:], semantics[:, 2:3], cache).frame
+        padded = model(semantics[:, 3], frames[:, [-1, -1]], semantics[:, [2, 2]], cache).frame
+        three = model(semantics[:, 3], frames, semantics[:, :3], cache).frame
+        last_two = model(semantics[:, 3], frames[:, 1:], semantics[:, 1:3], cache).frame
+    assert torch.equal(one, padded) and torch.equal(three, last_two)
 
 
 # ----------------------------------------------------------------------------------------------------------------

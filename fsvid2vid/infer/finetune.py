@@ -13,8 +13,8 @@ from torch import nn
 
 from fsvid2vid.models import FewShotGenerator
 
-#: Top-level parts of the generator that finetuning updates: H and E (E_F, E_P, E_A; the baselines' style encoder).
-FINETUNED_PARTS = ("synthesis", "example_encoder", "weight_predictor", "attention", "style_encoder")
+#: Top-level parts of the generator that finetuning updates: H and E (E_F, E_P, E_A; a baseline's conditioning).
+FINETUNED_PARTS = ("synthesis", "conditioning")
 
 
 def finetuned_parameters(generator: FewShotGenerator) -> list[nn.Parameter]:

@@ -24,8 +24,8 @@ from fsvid2vid.data.layout import RGB_DIR, ClipMeta, clip_layer_folders, frame_n
 from fsvid2vid.data.synth.common import SemanticLayer
 from fsvid2vid.errors import UserError
 from fsvid2vid.models import FewShotGenerator, FrameOutput, ModelConfig
-from fsvid2vid.models.generator import append_history
 from fsvid2vid.models.generator_file import load_generator
+from fsvid2vid.models.rollout import Rollout
 
 
 @dataclass
@@ -214,16 +214,12 @@ class Synthesizer:
     def animate(self, examples: Examples, driving: Iterable[DrivingFrame]) -> Iterator[GeneratedFrame]:
         """Yield one generated frame per driving frame; the examples are encoded once."""
         self.check(examples)
-        g, device = self.generator, self.device
-        cache = g.encode_examples(examples.rgb[None].to(device), examples.semantic[None].to(device))
-        tau = g.cfg.n_prev_frames
-        prev_frames = prev_semantics = None
+        device = self.device
+        rollout = Rollout(self.generator, examples.rgb[None].to(device), examples.semantic[None].to(device))
         for index, frame in enumerate(driving):
             semantic = frame.semantic[None].to(device)
             if semantic.shape[1:] != examples.semantic.shape[1:]:
                 raise UserError(f"driving frame {index}: semantic map of shape {tuple(semantic.shape[1:])} does not "
                                 f"match the examples' {tuple(examples.semantic.shape[1:])}")
-            out = g(semantic, prev_frames, prev_semantics, cache)
-            prev_frames = append_history(prev_frames, out.frame, tau)
-            prev_semantics = append_history(prev_semantics, semantic, tau)
+            out = rollout.step(semantic)
             yield GeneratedFrame(tensor_to_rgb(out.frame[0]), out, frame)

@@ -8,8 +8,11 @@
     f_mask = mask_loss(mask, warp(previous_frame, pred_flow), target_frame)  # mask 1 = synthesise, 0 = warp
     e_warp, e_mask = label_warp_losses(warp(example_parts, flow_e), frame_parts, mask_e)  # one-hot label layers
     vgg = load_vgg19("vgg19.safetensors"); g_vgg = vgg(fake, real)
+
+The whole objective of a training step, weighted by :class:`LossConfig`: :mod:`fsvid2vid.losses.objective`.
 """
 
+from fsvid2vid.losses.config import LossConfig
 from fsvid2vid.losses.flow import (
     FLOW_METHODS,
     flow_loss,
@@ -26,6 +29,7 @@ from fsvid2vid.losses.perceptual import VGGPerceptualLoss, load_vgg19, vgg19_fea
 __all__ = [
     "FLOW_METHODS",
     "Features",
+    "LossConfig",
     "VGGPerceptualLoss",
     "discriminator_hinge",
     "feature_matching",

@@ -4,6 +4,7 @@
     G = FewShotGenerator(cfg.generator)
     cache = G.encode_examples(example_rgb, example_semantic)     # (B, K, 3, H, W), (B, K, C_s, H, W)
     out = G(semantic_t, prev_frames, prev_semantics, cache)      # FrameOutput; prev_* None on the first frame
+    clip = generate_clip(G, semantic, example_rgb, example_semantic)    # a T-frame clip (models/rollout.py)
     D_I, D_V = ImageDiscriminator(cfg.discriminator), TemporalDiscriminator(cfg.discriminator)
 
 docs/model.md describes the architecture, the equations and where each lives.
@@ -23,9 +24,11 @@ from fsvid2vid.models.config import (
 from fsvid2vid.models.discriminators import ImageDiscriminator, TemporalDiscriminator
 from fsvid2vid.models.generator import ExampleCache, FewShotGenerator, FrameOutput
 from fsvid2vid.models.layers import warp
+from fsvid2vid.models.rollout import ClipOutput, Rollout, generate_clip
 
 __all__ = [
     "CONDITIONINGS",
+    "ClipOutput",
     "SIZES",
     "DiscriminatorConfig",
     "ExampleCache",
@@ -34,8 +37,10 @@ __all__ = [
     "GeneratorConfig",
     "ImageDiscriminator",
     "ModelConfig",
+    "Rollout",
     "TaskSpec",
     "TemporalDiscriminator",
+    "generate_clip",
     "model_preset",
     "task_frame_size",
     "task_spec",

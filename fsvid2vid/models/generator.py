@@ -6,28 +6,22 @@
 
 Per frame: E gives H's modulation weights theta_H (eq. 7, with attention over the K examples), H synthesises h_t
 (eq. 5, 8-10), the most attended example is warped to the frame and blended in (eq. 11), and the warped previous
-frame is matted with it (eq. 2-4).
+frame is matted with it (eq. 2-4). :mod:`fsvid2vid.models.rollout` runs F over a whole clip.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import torch
 from torch import Tensor, nn
 
+from fsvid2vid.models.conditioning import ExampleCode, conditioning_class
 from fsvid2vid.models.config import GeneratorConfig
 from fsvid2vid.models.flow import FlowMaskNet
 from fsvid2vid.models.layers import warp
-from fsvid2vid.models.synthesis import ImageSynthesis, LevelWeights
-from fsvid2vid.models.weights import (
-    AttentionEncoder,
-    ExampleEncoder,
-    StyleEncoder,
-    WeightPredictor,
-    attention_weights,
-    pool_examples,
-)
+from fsvid2vid.models.synthesis import ImageSynthesis
 
 
 @dataclass
@@ -36,10 +30,7 @@ class ExampleCache:
 
     example_rgb: Tensor  # e_1 … e_K: (B, K, 3, H, W) in [-1, 1]
     example_semantic: Tensor  # s_e1 … s_eK: (B, K, C_s, H, W)
-    features: list[Tensor] | None = None  # "ours" with attention: q_k^l per generated level, (B, K, C_l, h_l, w_l)
-    keys: Tensor | None = None  # "ours" with attention: a_k, (B, K, C, h_a, w_a)
-    theta: list[LevelWeights] | None = None  # "ours" without attention: theta_H, the same for every frame
-    style: Tensor | None = None  # baselines: the mean of the K style vectors, (B, style_dim)
+    code: ExampleCode  # the conditioning's part (E_F features and E_A keys, or a style vector)
 
 
 @dataclass
@@ -60,12 +51,6 @@ class FrameOutput:
     #                                  over all positions of all examples ("ours" with attention only)
 
 
-def append_history(history: Tensor | None, item: Tensor, tau: int) -> Tensor:
-    """The last ``tau`` entries of ``history`` (B, T, ...) followed by ``item`` (B, ...), as (B, <= tau, ...)."""
-    item = item[:, None]
-    return item if history is None else torch.cat((history, item), dim=1)[:, -tau:]
-
-
 class FewShotGenerator(nn.Module):
     """F: E (E_F, E_P, E_A) or a baseline style encoder, H, W/M for the previous frame and W_e/M_e for the example."""
 
@@ -73,41 +58,19 @@ class FewShotGenerator(nn.Module):
         super().__init__()
         self.cfg = cfg
         c_s, tau = cfg.semantic_nc, cfg.n_prev_frames
-        self.synthesis = ImageSynthesis(cfg)  # H
-        self.example_encoder = self.weight_predictor = self.attention = self.style_encoder = None
-        if cfg.conditioning == "ours":
-            n_levels = cfg.n_adaptive_layers
-            # E_F level l + 1 feeds H's generated level l (the official code's pairing: one stride-2 conv deeper).
-            self.example_encoder = ExampleEncoder(3 + c_s, [cfg.channels(i) for i in range(n_levels + 1)])  # E_F
-            self.weight_predictor = WeightPredictor([cfg.channels(i + 1) for i in range(n_levels)],
-                                                    self.synthesis.generated_shapes(), cfg.fc_hidden,
-                                                    cfg.n_fc_layers)  # E_P
-            if cfg.attention:
-                self.attention = AttentionEncoder(c_s, cfg.attention_channels, cfg.attention_downsample)  # E_A
-        else:
-            self.style_encoder = StyleEncoder(3 + c_s, [cfg.channels(i) for i in range(cfg.n_downsample + 1)],
-                                              cfg.style_dim)
+        kind = conditioning_class(cfg.conditioning)
+        self.synthesis = ImageSynthesis(cfg, **kind.synthesis_inputs(cfg))  # H
+        self.conditioning = kind(cfg, self.synthesis)  # E = (E_F, E_P, E_A), or a baseline's style encoder
         self.flow_prev = FlowMaskNet(c_s * (tau + 1) + 3 * tau, cfg)  # W, M: s_t, s_{t-tau..t-1}, x_{t-tau..t-1}
         self.flow_example = FlowMaskNet(2 * c_s + 3, cfg) if cfg.warp_example else None  # W_e, M_e: s_t, s_e, e
+        self.register_load_state_dict_pre_hook(_rename_legacy_keys)
 
     def encode_examples(self, example_rgb: Tensor, example_semantic: Tensor) -> ExampleCache:
         """The example-only part of E: run once per example set.
 
         example_rgb: (B, K, 3, H, W) in [-1, 1]; example_semantic: (B, K, C_s, H, W), the frame size of the video.
         """
-        b, k = example_rgb.shape[:2]
-        cache = ExampleCache(example_rgb, example_semantic)
-        stacked = torch.cat((example_rgb, example_semantic), dim=2).flatten(0, 1)  # (B * K, 3 + C_s, H, W)
-        if self.style_encoder is not None:  # baselines: K style vectors, averaged
-            cache.style = self.style_encoder(stacked).unflatten(0, (b, k)).mean(dim=1)  # (B, style_dim)
-            return cache
-        features = [q.unflatten(0, (b, k)) for q in self.example_encoder(stacked)]  # q_k^l: (B, K, C_l, h_l, w_l)
-        if self.attention is None:
-            cache.theta = self.weight_predictor([pool_examples(q, None) for q in features])
-        else:
-            cache.features = features
-            cache.keys = self.attention(example_semantic.flatten(0, 1)).unflatten(0, (b, k))  # a_k
-        return cache
+        return ExampleCache(example_rgb, example_semantic, self.conditioning.encode(example_rgb, example_semantic))
 
     def forward(self, semantic: Tensor, prev_frames: Tensor | None, prev_semantics: Tensor | None,
                 cache: ExampleCache) -> FrameOutput:
@@ -121,21 +84,14 @@ class FewShotGenerator(nn.Module):
         cache: :meth:`encode_examples` of this sample's examples.
         """
         # E (eq. 7): H's modulation weights for this frame; with attention they depend on s_t through the query.
-        theta, alpha, mass = cache.theta, None, None
-        if cache.keys is not None:
-            a_t = self.attention(semantic)  # query: (B, C, h_a, w_a)
-            alpha = attention_weights(a_t, cache.keys)  # (B, N, K * N)
-            b, k, _, h_a, w_a = cache.keys.shape
-            mass = alpha.mean(dim=1).view(b, k, h_a, w_a)  # attention mass of each example position
-            theta = self.weight_predictor([pool_examples(q, mass) for q in cache.features])
-            alpha = alpha.view(b, h_a, w_a, k, h_a, w_a)
+        cond = self.conditioning(semantic, cache.code)
 
         # H (eq. 5, 8-10): the intermediate image.
-        h = self.synthesis(semantic, theta, cache.style)  # (B, 3, H, W)
+        h = self.synthesis(semantic, cond)  # (B, 3, H, W)
 
         # Example warping (eq. 11): h'_t = (1 - m_e) * w_e(e) + m_e * h_t.
-        index = self._pick_example(semantic, cache, mass)
-        out = FrameOutput(frame=h, raw=h, raw_prime=h, example_index=index, attention=alpha)
+        index = self._pick_example(semantic, cache, cond.attention_mass)
+        out = FrameOutput(frame=h, raw=h, raw_prime=h, example_index=index, attention=cond.attention)
         if self.flow_example is not None:
             rows = torch.arange(len(index), device=index.device)
             e, s_e = cache.example_rgb[rows, index], cache.example_semantic[rows, index]  # (B, 3 | C_s, H, W)
@@ -171,18 +127,35 @@ class FewShotGenerator(nn.Module):
         return seq[:, -tau:]
 
     def parameter_counts(self) -> dict[str, int]:
-        """Trainable parameters per part of F (H split into main branch, learned modulation, AdaIN) and in total."""
+        """Trainable parameters per part of F (H split into main branch and learned modulation) and in total."""
         counts: dict[str, int] = {}
         for name, p in self.named_parameters():
             if p.requires_grad:
-                part = _PARTS[name.split(".")[0]]
+                top, sub = name.split(".")[:2]
+                part = _PARTS.get(f"{top}.{sub}", _PARTS.get(top))
                 if part == "H":
                     part = ("H modulation (learned)" if ".modulation." in f".{name}" or ".gamma_beta." in name
-                            else "H AdaIN" if ".adain." in name else "H main branch")
+                            else "H main branch")
                 counts[part] = counts.get(part, 0) + p.numel()
         counts["total"] = sum(counts.values())
         return counts
 
 
-_PARTS = {"synthesis": "H", "example_encoder": "E_F", "weight_predictor": "E_P", "attention": "E_A",
-          "style_encoder": "style encoder", "flow_prev": "W, M", "flow_example": "W_e, M_e"}
+_PARTS = {"synthesis": "H", "conditioning.example_encoder": "E_F", "conditioning.weight_predictor": "E_P",
+          "conditioning.attention": "E_A", "conditioning.style_encoder": "style encoder",
+          "conditioning.adain": "AdaIN layers", "flow_prev": "W, M", "flow_example": "W_e, M_e"}
+
+# State-dict names before E became one module (files written up to 2026-12-01): E's parts sat on F itself and the
+# AdaIN baseline's layers inside H's SPADEs.
+_LEGACY = [(re.compile(r"(example_encoder|weight_predictor|attention|style_encoder)\."), r"conditioning.\1."),
+           (re.compile(r"synthesis\.blocks\.(\d+)\.(norm_in|norm_mid)\.adain\."), r"conditioning.adain.\1.\2.")]
+
+
+def _rename_legacy_keys(module: nn.Module, state_dict: dict, prefix: str, *args) -> None:
+    """load_state_dict pre-hook: rename a legacy generator file's keys to today's, in place."""
+    for key in [k for k in state_dict if k.startswith(prefix)]:
+        rest = key[len(prefix):]
+        for pattern, replacement in _LEGACY:
+            if pattern.match(rest):
+                state_dict[prefix + pattern.sub(replacement, rest, count=1)] = state_dict.pop(key)
+                break

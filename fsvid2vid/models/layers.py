@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
 
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 from torch.nn.utils.parametrizations import spectral_norm
+
+from fsvid2vid.models.theta import ConvWeights, LevelTheta
 
 LEAKY_SLOPE = 0.2
 
@@ -30,14 +32,6 @@ def conv(in_channels: int, out_channels: int, kernel: int = 3, stride: int = 1, 
 def resize(x: Tensor, size: tuple[int, int] | torch.Size) -> Tensor:
     """Area-average ``x`` (B, C, h, w) to ``size``: thin skeleton lines and small classes survive downsampling."""
     return x if tuple(x.shape[-2:]) == tuple(size) else F.interpolate(x, size=tuple(size), mode="area")
-
-
-@dataclass
-class ConvWeights:
-    """Per-sample weights of one generated convolution."""
-
-    weight: Tensor  # (B, C_out, C_in, k, k)
-    bias: Tensor  # (B, C_out)
 
 
 def per_sample_conv(x: Tensor, theta: ConvWeights, stride: int = 1) -> Tensor:
@@ -67,37 +61,36 @@ def warp(image: Tensor, flow: Tensor) -> Tensor:
     return F.grid_sample(image, grid.to(image.dtype), mode="bilinear", padding_mode="border", align_corners=True)
 
 
+# A hook applied to each SPADE's output inside H: (output, "norm_in" | "norm_mid") -> output. Only the AdaIN
+# baseline has one (fsvid2vid.models.conditioning); the paper's H runs without.
+Restyle = Callable[[Tensor, str], Tensor]
+
+
 class SPADE(nn.Module):
     """Spatially-adaptive denormalisation of ``channels`` feature maps (eq. 9-10).
 
     gamma and beta come from the semantic features p_S through theta_gamma, theta_beta: learned convolutions, or,
     at the generated levels, per-sample weights passed to ``forward`` (one grouped conv computes both maps).
-    With ``adain_dim`` > 0 (the AdaIN baseline) an AdaIN layer follows, its scale and bias from a style vector.
     """
 
-    def __init__(self, channels: int, hidden: int, kernel: int, generated: bool, adain_dim: int = 0):
+    def __init__(self, channels: int, hidden: int, kernel: int, generated: bool):
         super().__init__()
         self.channels, self.hidden, self.kernel = channels, hidden, kernel
         self.norm = nn.InstanceNorm2d(channels, affine=False)  # parameter-free (docs/model.md: why instance norm)
         self.gamma_beta = None if generated else conv(hidden, 2 * channels, kernel)  # theta_gamma, theta_beta
-        self.adain = nn.Linear(adain_dim, 2 * channels) if adain_dim else None
 
     def generated_shape(self) -> tuple[int, ...]:
         """Shape of the generated theta_gamma and theta_beta (stacked on the output axis), per sample."""
         return (2 * self.channels, self.hidden, self.kernel, self.kernel)
 
-    def forward(self, x: Tensor, p_s: Tensor, theta: ConvWeights | None = None, style: Tensor | None = None) -> Tensor:
-        """x: (B, channels, h, w); p_S: (B, hidden, h, w); theta: generated weights or None; style: (B, adain_dim)."""
+    def forward(self, x: Tensor, p_s: Tensor, theta: ConvWeights | None = None) -> Tensor:
+        """x: (B, channels, h, w); p_S: (B, hidden, h, w); theta: generated weights, or None for learned ones."""
         # Parameter-free normalisation.
         normalized = self.norm(x)
         # Scale and bias maps from the semantic features (eq. 9).
         gamma_beta = self.gamma_beta(p_s) if theta is None else per_sample_conv(p_s, theta)  # (B, 2 * channels, h, w)
         gamma, beta = gamma_beta.chunk(2, dim=1)
-        out = normalized * (1 + gamma) + beta  # eq. 10
-        if self.adain is not None:  # AdaIN baseline: re-normalise, then scale and shift by the example's style
-            scale, shift = self.adain(style)[:, :, None, None].chunk(2, dim=1)  # (B, channels, 1, 1) each
-            out = self.norm(out) * (1 + scale) + shift
-        return out
+        return normalized * (1 + gamma) + beta  # eq. 10
 
 
 class SPADEResBlock(nn.Module):
@@ -107,26 +100,30 @@ class SPADEResBlock(nn.Module):
     count changes (one modulation of x rather than two identical-looking ones: half the generated weights).
     """
 
-    def __init__(self, fin: int, fout: int, hidden: int, kernel: int, generated: bool, spectral: bool,
-                 adain_dim: int = 0):
+    def __init__(self, fin: int, fout: int, hidden: int, kernel: int, generated: bool, spectral: bool):
         super().__init__()
         fmid = min(fin, fout)
-        self.norm_in = SPADE(fin, hidden, kernel, generated, adain_dim)
+        self.norm_in = SPADE(fin, hidden, kernel, generated)
         self.conv_0 = maybe_spectral_norm(conv(fin, fmid), spectral)
-        self.norm_mid = SPADE(fmid, hidden, kernel, generated, adain_dim)
+        self.norm_mid = SPADE(fmid, hidden, kernel, generated)
         self.conv_1 = maybe_spectral_norm(conv(fmid, fout), spectral)
         self.conv_s = maybe_spectral_norm(conv(fin, fout, 1, bias=False), spectral) if fin != fout else None
 
-    def generated_shapes(self) -> dict[str, tuple[int, ...]]:
-        """Per-sample shapes of the generated modulation weights of this block's two SPADEs."""
-        return {"norm_in": self.norm_in.generated_shape(), "norm_mid": self.norm_mid.generated_shape()}
+    def spade_channels(self) -> dict[str, int]:
+        """Feature channels each of the block's two SPADEs normalises."""
+        return {"norm_in": self.norm_in.channels, "norm_mid": self.norm_mid.channels}
 
-    def forward(self, x: Tensor, p_s: Tensor, theta: dict[str, ConvWeights] | None = None,
-                style: Tensor | None = None) -> Tensor:
-        """x: (B, fin, h, w), p_S: (B, hidden, h, w) -> (B, fout, h, w)."""
-        theta = theta or {}
-        x_mod = self.norm_in(x, p_s, theta.get("norm_in"), style)
+    def forward(self, x: Tensor, p_s: Tensor, theta: LevelTheta | None = None, restyle: Restyle | None = None
+                ) -> Tensor:
+        """x: (B, fin, h, w), p_S: (B, hidden, h, w) -> (B, fout, h, w); theta: this level's generated weights."""
+        x_mod = self.norm_in(x, p_s, theta.norm_in if theta else None)
+        if restyle is not None:
+            x_mod = restyle(x_mod, "norm_in")
         dx = self.conv_0(act(x_mod))
-        dx = self.conv_1(act(self.norm_mid(dx, p_s, theta.get("norm_mid"), style)))
+        dx_mod = self.norm_mid(dx, p_s, theta.norm_mid if theta else None)
+        if restyle is not None:
+            dx_mod = restyle(dx_mod, "norm_mid")
+        dx = self.conv_1(act(dx_mod))
         shortcut = x if self.conv_s is None else self.conv_s(x_mod)
         return shortcut + dx
+

@@ -10,8 +10,8 @@ import math
 import torch
 from torch import Tensor, nn
 
-from fsvid2vid.models.layers import ConvWeights, act, conv, resize
-from fsvid2vid.models.synthesis import GeneratedShapes, LevelWeights
+from fsvid2vid.models.layers import act, conv, resize
+from fsvid2vid.models.theta import LevelShapes, LevelTheta, ThetaH
 
 
 class ExampleEncoder(nn.Module):
@@ -106,7 +106,7 @@ class WeightPredictor(nn.Module):
     sensibly scaled convolution plus an example-dependent deviation of the same order.
     """
 
-    def __init__(self, in_dims: list[int], shapes: list[GeneratedShapes], fc_hidden: int, n_fc_layers: int):
+    def __init__(self, in_dims: list[int], shapes: list[LevelShapes], fc_hidden: int, n_fc_layers: int):
         super().__init__()
         self.shapes = shapes
         self.mlps = nn.ModuleList()
@@ -114,36 +114,20 @@ class WeightPredictor(nn.Module):
             layers: list[nn.Module] = []
             for i in range(n_fc_layers):
                 layers += [nn.Linear(in_dim if i == 0 else fc_hidden, fc_hidden), nn.LeakyReLU(0.2)]
-            out = nn.Linear(fc_hidden if n_fc_layers else in_dim, _n_generated(level_shapes))
+            out = nn.Linear(fc_hidden if n_fc_layers else in_dim, level_shapes.numel())
             _init_generated(out, level_shapes)
             self.mlps.append(nn.Sequential(*layers, out))
 
-    def forward(self, pooled: list[Tensor]) -> list[LevelWeights]:
-        """pooled: per level (B, C_l) -> per level {name: ConvWeights((B, *shape), (B, C_out))}."""
-        return [_split(mlp(q), level_shapes) for mlp, q, level_shapes in zip(self.mlps, pooled, self.shapes,
-                                                                            strict=True)]
-
-
-def _n_generated(shapes: GeneratedShapes) -> int:
-    return sum(math.prod(shape) + shape[0] for shape in shapes.values())
-
-
-def _split(flat: Tensor, shapes: GeneratedShapes) -> LevelWeights:
-    """flat: (B, n) -> {name: ConvWeights(weight (B, *shape), bias (B, shape[0]))}, in ``shapes`` order."""
-    weights, start = {}, 0
-    for name, shape in shapes.items():
-        n_w = math.prod(shape)
-        weight = flat[:, start:start + n_w].unflatten(1, shape)
-        bias = flat[:, start + n_w:start + n_w + shape[0]]
-        weights[name] = ConvWeights(weight, bias)
-        start += n_w + shape[0]
-    return weights
+    def forward(self, pooled: list[Tensor]) -> ThetaH:
+        """pooled: per level (B, C_l) -> theta_H: per level its generated weights, (B, *shape) and (B, C_out)."""
+        return [LevelTheta.from_flat(mlp(q), level_shapes)
+                for mlp, q, level_shapes in zip(self.mlps, pooled, self.shapes, strict=True)]
 
 
 @torch.no_grad()
-def _init_generated(out: nn.Linear, shapes: GeneratedShapes) -> None:
+def _init_generated(out: nn.Linear, shapes: LevelShapes) -> None:
     start = 0
-    for shape in shapes.values():
+    for _, shape in shapes.items():
         n = math.prod(shape) + shape[0]
         bound = 1 / math.sqrt(math.prod(shape[1:]))  # 1 / sqrt(fan_in) of the generated convolution
         out.bias[start:start + n].uniform_(-bound, bound)

@@ -21,6 +21,7 @@ from typing import Any
 import yaml
 
 from fsvid2vid.errors import UserError
+from fsvid2vid.losses.config import LossConfig
 from fsvid2vid.models.config import ModelConfig, model_preset
 
 
@@ -32,25 +33,6 @@ class DataConfig:
     max_stride: int = 4  # target frames are 1..max_stride frames apart
     augment: bool = True  # shared flip / zoom / colour jitter per item
     workers: int = 1  # DataLoader worker processes (0: load in the training process)
-
-
-@dataclass
-class LossConfig:
-    """Weights of the generator's loss terms (the vid2vid objective the paper reuses)."""
-
-    gan: float = 1.0  # hinge GAN on the conditional image discriminator
-    feature_matching: float = 10.0  # L1 between image-discriminator features of real and generated frames
-    temporal_gan: float = 1.0  # hinge GAN on the temporal discriminator (on by default; the anchors left it off)
-    temporal_feature_matching: float = 10.0  # feature matching on the temporal discriminator
-    l1: float = 10.0  # L1 between generated and real frames (final frame x_t and intermediate image h'_t)
-    flow: float = 10.0  # L1 between W's flow and OpenCV ground-truth flow where the latter is consistent
-    warp: float = 10.0  # L1 between real frames and the real previous frame / example warped by the predicted flows
-    mask: float = 10.0  # soft occlusion masks: 0 where the warp is right, 1 where it is wrong
-    part_warp: float = 10.0  # label layers: L1 between the example's one-hot map warped by W_e's flow and the frame's
-    part_mask: float = 10.0  # label layers: m_e pushed to 1 where the warped example's labels disagree (anti-ghost)
-    vgg: float = 10.0  # VGG19 perceptual loss; used only when vgg_weights is set
-    vgg_weights: str | None = None  # path of VGG19 weights as safetensors (torchvision key names); None: no VGG
-    flow_method: str = "dis"  # OpenCV ground-truth flow: "dis" or "farneback"
 
 
 @dataclass

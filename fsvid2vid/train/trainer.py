@@ -19,7 +19,6 @@ import math
 import os
 import signal
 import time
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -35,76 +34,17 @@ from tqdm import tqdm
 from fsvid2vid.data.dataset import AugmentConfig, FewShotBatchSampler, FewShotVideoDataset
 from fsvid2vid.data.encode import label_channel_slices, semantic_preview, tensor_to_rgb
 from fsvid2vid.errors import UserError
-from fsvid2vid.losses import (
-    discriminator_hinge,
-    feature_matching,
-    flow_loss,
-    generator_hinge,
-    ground_truth_flow,
-    label_warp_losses,
-    load_vgg19,
-    mask_loss,
-    warp_loss,
-)
-from fsvid2vid.models import FewShotGenerator, ImageDiscriminator, TemporalDiscriminator, warp
+from fsvid2vid.losses import load_vgg19
+from fsvid2vid.losses.objective import Batch, discriminator_losses, generator_losses, weighted_total
+from fsvid2vid.models import FewShotGenerator, ImageDiscriminator, TemporalDiscriminator
 from fsvid2vid.models.checkpoint import latest_checkpoint, read_checkpoint, restore, save_checkpoint
-from fsvid2vid.models.generator import append_history
 from fsvid2vid.models.generator_file import load_generator
+from fsvid2vid.models.rollout import ClipGenerator, ClipOutput, generate_clip
 from fsvid2vid.train.config import TrainConfig
 
 
 class TrainingDiverged(UserError):
     """Too many non-finite steps in a row."""
-
-
-@dataclass
-class Rollout:
-    """The generator's outputs for a batch of T frames, stacked over time (None where a quantity does not exist)."""
-
-    frame: Tensor  # x_t: (B, T, 3, H, W)
-    raw_prime: Tensor  # h'_t: (B, T, 3, H, W)
-    flow_prev: Tensor | None  # (B, T - 1, 2, H, W) for t >= 1
-    mask_prev: Tensor | None  # (B, T - 1, 1, H, W)
-    flow_example: Tensor | None  # (B, T, 2, H, W)
-    mask_example: Tensor | None  # (B, T, 1, H, W)
-    warped_example: Tensor | None  # (B, T, 3, H, W)
-    example_index: Tensor  # (B, T) long: the example warped for each frame
-
-
-class GeneratorRollout(nn.Module):
-    """The generator unrolled over a clip, as one ``forward`` (what DistributedDataParallel wraps).
-
-    Examples are encoded once; frame t sees the detached generated frames t - tau .. t - 1 (no back-propagation
-    through time, as in the paper's training).
-    """
-
-    def __init__(self, generator: FewShotGenerator):
-        super().__init__()
-        self.generator = generator
-
-    def forward(self, semantic: Tensor, example_rgb: Tensor, example_semantic: Tensor) -> dict[str, Tensor]:
-        """semantic: (B, T, C_s, H, W); example_rgb: (B, K, 3, H, W); example_semantic: (B, K, C_s, H, W)."""
-        g = self.generator
-        tau = g.cfg.n_prev_frames
-        cache = g.encode_examples(example_rgb, example_semantic)
-        outs = []
-        prev_frames = prev_semantics = None
-        for t in range(semantic.shape[1]):
-            out = g(semantic[:, t], prev_frames, prev_semantics, cache)
-            outs.append(out)
-            prev_frames = append_history(prev_frames, out.frame.detach(), tau)
-            prev_semantics = append_history(prev_semantics, semantic[:, t], tau)
-        stacked: dict[str, Tensor] = {}
-        for name in ("frame", "raw_prime", "flow_prev", "mask_prev", "flow_example", "mask_example",
-                     "warped_example", "example_index"):
-            values = [getattr(o, name) for o in outs if getattr(o, name) is not None]
-            if values:
-                stacked[name] = torch.stack(values, dim=1)
-        return stacked
-
-
-def _rollout(stacked: dict[str, Tensor]) -> Rollout:
-    return Rollout(**{name: stacked.get(name) for name in Rollout.__dataclass_fields__})
 
 
 def resolve_device(name: str) -> torch.device:
@@ -157,7 +97,7 @@ class Trainer:
         self.generator = FewShotGenerator(m.generator).to(self.device)
         self.image_d = ImageDiscriminator(m.discriminator).to(self.device)
         self.temporal_d = TemporalDiscriminator(m.discriminator).to(self.device)
-        rollout = GeneratorRollout(self.generator)
+        rollout = ClipGenerator(self.generator)
         if self.distributed:
             ids = [self.device.index] if self.device.type == "cuda" else None
             self.rollout: nn.Module = DistributedDataParallel(rollout, device_ids=ids, find_unused_parameters=True)
@@ -241,96 +181,46 @@ class Trainer:
         return torch.autocast("cuda", dtype=torch.bfloat16,
                               enabled=self.cfg.run.bf16 and self.device.type == "cuda")
 
-    def _image_d_input(self, batch: dict[str, Tensor], frames: Tensor) -> tuple[Tensor, ...]:
-        """(s_t, e, s_e, frame) flattened over (B, T): the first example conditions the image discriminator."""
-        b, t = frames.shape[:2]
-        sem = batch["semantic"].flatten(0, 1)
-        ex = batch["example_rgb"][:, :1].expand(b, t, -1, -1, -1).flatten(0, 1)
-        ex_sem = batch["example_semantic"][:, :1].expand(b, t, -1, -1, -1).flatten(0, 1)
-        return sem, ex, ex_sem, frames.flatten(0, 1)
-
     def _set_d_grad(self, on: bool) -> None:
         for p in [*self.image_d.parameters(), *self.temporal_d.parameters()]:
             p.requires_grad_(on)
 
-    def train_step(self, batch: dict[str, Tensor]) -> dict[str, float]:
+    def train_step(self, batch: Batch) -> dict[str, float]:
         """One discriminator update and one generator update; returns the losses (NaN-guarded)."""
-        w = self.cfg.loss
         batch = {k: v.to(self.device, non_blocking=True) for k, v in batch.items()}
-        real = batch["rgb"]  # (B, T, 3, H, W)
-        b, t = real.shape[:2]
+        t = batch["rgb"].shape[1]
         with self._autocast():
-            out = _rollout(self.rollout(batch["semantic"], batch["example_rgb"], batch["example_semantic"]))
-        fake = out.frame.float()
-
-        # 1. Discriminators.
-        self._set_d_grad(True)
-        sem, ex, ex_sem, real_flat = self._image_d_input(batch, real)
-        with self._autocast():
-            both = self.image_d_step(torch.cat((sem, sem)), torch.cat((ex, ex)), torch.cat((ex_sem, ex_sem)),
-                                     torch.cat((real_flat, fake.detach().flatten(0, 1))))
-        d_real, d_fake = discriminator_hinge(*_split_features(both, len(sem)))
-        losses: dict[str, Tensor] = {"D/image_real": d_real, "D/image_fake": d_fake}
-        use_temporal = w.temporal_gan > 0 and t >= self.temporal_d.frames_needed(0)
-        if use_temporal:
-            with self._autocast():
-                both_v = self.temporal_d_step(torch.cat((real, fake.detach())))
-            v_real, v_fake = discriminator_hinge(*_split_features(both_v, b))
-            losses |= {"D/temporal_real": v_real, "D/temporal_fake": v_fake}
-        d_total = sum(v for k, v in losses.items() if k.startswith("D/"))
-        d_ok = self._apply(d_total, self.opt_d, [*self.image_d.parameters(), *self.temporal_d.parameters()])
-
-        # 2. Generator (the discriminators frozen and called unwrapped: no gradient sync for them).
-        self._set_d_grad(False)
-        with self._autocast():
-            fake_feats = self.image_d(sem, ex, ex_sem, fake.flatten(0, 1))
-            with torch.no_grad():
-                real_feats = self.image_d(sem, ex, ex_sem, real_flat)
-            g = {"G/gan": generator_hinge(fake_feats), "G/feature_matching": feature_matching(fake_feats, real_feats)}
-            if use_temporal:
-                fake_v = self.temporal_d(fake)
-                with torch.no_grad():
-                    real_v = self.temporal_d(real)
-                g["G/temporal_gan"] = generator_hinge(fake_v)
-                g["G/temporal_feature_matching"] = feature_matching(fake_v, real_v)
-        g["G/l1"] = (fake - real).abs().mean() + (out.raw_prime.float() - real).abs().mean()
-        if self.vgg is not None:
-            g["G/vgg"] = self.vgg(fake.flatten(0, 1), real.flatten(0, 1))
-        if out.flow_prev is not None:  # W, M on the previous frame (t >= 1), supervised with the real frames
-            cur, prev = real[:, 1:].flatten(0, 1), real[:, :-1].flatten(0, 1)
-            flow = out.flow_prev.float().flatten(0, 1)
-            gt_flow, confidence = ground_truth_flow(cur, prev, method=w.flow_method)
-            warped_real = warp(prev, flow)
-            g["G/flow"] = flow_loss(flow, gt_flow, confidence)
-            g["G/warp"] = warp_loss(warped_real, cur)
-            g["G/mask"] = mask_loss(out.mask_prev.float().flatten(0, 1), warped_real, cur)
-        if out.warped_example is not None:  # the example warp of eq. 11
-            cur = real.flatten(0, 1)
-            warped = out.warped_example.float().flatten(0, 1)
-            g["G/warp"] = g.get("G/warp", 0) + warp_loss(warped, cur)
-            mask_e = out.mask_example.float().flatten(0, 1)
-            g["G/mask"] = g.get("G/mask", 0) + mask_loss(mask_e, warped, cur)
-            rows = torch.arange(b, device=real.device)[:, None]
-            s_e = batch["example_semantic"][rows, out.example_index].flatten(0, 1)  # the warped examples' maps
-            flow_e, s_t = out.flow_example.float().flatten(0, 1), batch["semantic"].flatten(0, 1)
-            for part in self.label_slices:  # one-hot part / label layers: keep the example's pose from ghosting
-                part_warp, part_mask = label_warp_losses(warp(s_e[:, part], flow_e), s_t[:, part], mask_e)
-                g["G/part_warp"] = g.get("G/part_warp", 0) + part_warp
-                g["G/part_mask"] = g.get("G/part_mask", 0) + part_mask
-        weights = {"G/gan": w.gan, "G/feature_matching": w.feature_matching, "G/temporal_gan": w.temporal_gan,
-                   "G/temporal_feature_matching": w.temporal_feature_matching, "G/l1": w.l1, "G/vgg": w.vgg,
-                   "G/flow": w.flow, "G/warp": w.warp, "G/mask": w.mask, "G/part_warp": w.part_warp,
-                   "G/part_mask": w.part_mask}
-        g_total = sum(weights[k] * v for k, v in g.items())
-        g_ok = self._apply(g_total, self.opt_g, list(self.generator.parameters()))
-        self._set_d_grad(True)
-
-        losses |= g
+            clip: ClipOutput = self.rollout(batch["semantic"], batch["example_rgb"], batch["example_semantic"])
+        use_temporal = self.cfg.loss.temporal_gan > 0 and t >= self.temporal_d.frames_needed(0)
+        d_terms, d_total, d_ok = self._discriminator_step(batch, clip, use_temporal)
+        g_terms, g_total, g_ok = self._generator_step(batch, clip, use_temporal)
+        losses = {**{f"D/{k}": v for k, v in d_terms.items()}, **{f"G/{k}": v for k, v in g_terms.items()}}
         losses["G/total"], losses["D/total"] = g_total, d_total
         values = {k: float(v.detach()) for k, v in losses.items()}
         values["T"], values["K"] = float(t), float(batch["example_rgb"].shape[1])
         values["skipped"] = float(not (d_ok and g_ok))
         return values
+
+    def _discriminator_step(self, batch: Batch, clip: ClipOutput, use_temporal: bool
+                            ) -> tuple[dict[str, Tensor], Tensor, bool]:
+        """Update both discriminators on real frames against the (detached) generated ones."""
+        self._set_d_grad(True)
+        terms = discriminator_losses(self.image_d_step, self.temporal_d_step, batch, clip.frame.float().detach(),
+                                     use_temporal, self._autocast)
+        total = sum(terms.values())
+        ok = self._apply(total, self.opt_d, [*self.image_d.parameters(), *self.temporal_d.parameters()])
+        return terms, total, ok
+
+    def _generator_step(self, batch: Batch, clip: ClipOutput, use_temporal: bool
+                        ) -> tuple[dict[str, Tensor], Tensor, bool]:
+        """Update the generator; the discriminators are frozen and called unwrapped (no gradient sync for them)."""
+        self._set_d_grad(False)
+        terms = generator_losses(clip, batch, self.image_d, self.temporal_d, self.cfg.loss, self.label_slices,
+                                 use_temporal, self.vgg, self._autocast)
+        total = weighted_total(terms, self.cfg.loss)
+        ok = self._apply(total, self.opt_g, list(self.generator.parameters()))
+        self._set_d_grad(True)
+        return terms, total, ok
 
     def _apply(self, loss: Tensor, opt: torch.optim.Optimizer, params: list[nn.Parameter]) -> bool:
         """Backward and step, unless the loss or a gradient is not finite on any process (then nothing changes).
@@ -443,8 +333,7 @@ class Trainer:
         """(H', W', 3) uint8 image: per sample (up to 2), semantic | examples | generated | real of the last frame."""
         self.generator.eval()
         batch = {k: v[:2].to(self.device) for k, v in batch.items()}
-        out = _rollout(GeneratorRollout(self.generator)(batch["semantic"], batch["example_rgb"],
-                                                        batch["example_semantic"]))
+        out = generate_clip(self.generator, batch["semantic"], batch["example_rgb"], batch["example_semantic"])
         self.generator.train()
         rows = []
         for i in range(len(batch["rgb"])):
@@ -462,11 +351,6 @@ def _leave_stop_signals_to_main(_worker_id: int) -> None:
     without the checkpoint it writes when it is signalled. The main process shuts the workers down itself."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
-
-
-def _split_features(features: list[list[Tensor]], n: int) -> tuple[list[list[Tensor]], list[list[Tensor]]]:
-    """Split features of a concatenated (real, fake) batch into the two halves."""
-    return [[f[:n] for f in scale] for scale in features], [[f[n:] for f in scale] for scale in features]
 
 
 def train(cfg: TrainConfig, run_dir: Path | str, resume: bool = False, progress: bool = True) -> dict[str, Any]:

@@ -1,0 +1,118 @@
+"""The training objective for one batch: the discriminators' hinge losses and the generator's weighted terms.
+
+    d_terms = discriminator_losses(image_d, temporal_d, batch, fake.detach(), use_temporal)
+    g_terms = generator_losses(clip, batch, image_d, temporal_d, cfg.loss, label_slices, use_temporal, vgg)
+    total = weighted_total(g_terms, cfg.loss)       # each term times the LossConfig field of the same name
+
+A new generator loss is one entry in :func:`generator_losses` and one field of :class:`LossConfig`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
+
+import torch
+from torch import Tensor, nn
+
+from fsvid2vid.losses.config import LossConfig
+from fsvid2vid.losses.flow import flow_loss, ground_truth_flow, label_warp_losses, mask_loss, warp_loss
+from fsvid2vid.losses.gan import Features, discriminator_hinge, feature_matching, generator_hinge
+from fsvid2vid.models.layers import warp
+from fsvid2vid.models.rollout import ClipOutput
+
+Batch = dict[str, Tensor]  # semantic (B, T, C_s, H, W), rgb (B, T, 3, H, W), example_rgb / example_semantic (B, K, ...)
+Autocast = Callable[[], AbstractContextManager]
+
+
+def image_d_inputs(batch: Batch, frames: Tensor) -> tuple[Tensor, Tensor, Tensor, Tensor]:
+    """(s_t, e_1, s_e1, frame), each flattened over (B, T): the first example conditions the image discriminator."""
+    b, t = frames.shape[:2]
+    sem = batch["semantic"].flatten(0, 1)
+    ex = batch["example_rgb"][:, :1].expand(b, t, -1, -1, -1).flatten(0, 1)
+    ex_sem = batch["example_semantic"][:, :1].expand(b, t, -1, -1, -1).flatten(0, 1)
+    return sem, ex, ex_sem, frames.flatten(0, 1)
+
+
+def _halves(features: Features, n: int) -> tuple[Features, Features]:
+    """Split the features of a concatenated (real, fake) batch into the two halves."""
+    return [[f[:n] for f in scale] for scale in features], [[f[n:] for f in scale] for scale in features]
+
+
+def discriminator_losses(image_d: nn.Module, temporal_d: nn.Module, batch: Batch, fake: Tensor, use_temporal: bool,
+                         autocast: Autocast = nullcontext) -> dict[str, Tensor]:
+    """Hinge losses of both discriminators, real against ``fake`` (B, T, 3, H, W), detached by the caller.
+
+    Keys: ``image_real``, ``image_fake`` and, with ``use_temporal``, ``temporal_real``, ``temporal_fake``.
+    """
+    real = batch["rgb"]
+    sem, ex, ex_sem, real_flat = image_d_inputs(batch, real)
+    with autocast():
+        both = image_d(torch.cat((sem, sem)), torch.cat((ex, ex)), torch.cat((ex_sem, ex_sem)),
+                       torch.cat((real_flat, fake.flatten(0, 1))))
+    d_real, d_fake = discriminator_hinge(*_halves(both, len(sem)))
+    terms = {"image_real": d_real, "image_fake": d_fake}
+    if use_temporal:
+        with autocast():
+            both_v = temporal_d(torch.cat((real, fake)))
+        terms["temporal_real"], terms["temporal_fake"] = discriminator_hinge(*_halves(both_v, len(real)))
+    return terms
+
+
+def generator_losses(clip: ClipOutput, batch: Batch, image_d: nn.Module, temporal_d: nn.Module, cfg: LossConfig,
+                     label_slices: list[slice], use_temporal: bool, vgg: nn.Module | None = None,
+                     autocast: Autocast = nullcontext) -> dict[str, Tensor]:
+    """The generator's loss terms, each named as its weight in :class:`LossConfig`.
+
+    clip: the generator's outputs for the batch; the discriminators are called as they are (frozen by the caller).
+    - ``gan``, ``feature_matching``: the conditional image discriminator on every frame;
+    - ``temporal_gan``, ``temporal_feature_matching``: the temporal discriminator on the sequence (``use_temporal``);
+    - ``l1``: L1 of x_t and of h'_t to the real frames; ``vgg``: the perceptual loss when ``vgg`` is given;
+    - ``flow``, ``warp``, ``mask``: W and M on the previous frame (t >= 1) against OpenCV ground-truth flow, and
+      ``warp``, ``mask`` of the example warp (eq. 11) added in;
+    - ``part_warp``, ``part_mask``: the example warp on the one-hot label layers at ``label_slices`` (anti-ghost).
+    """
+    real = batch["rgb"]  # (B, T, 3, H, W)
+    fake = clip.frame.float()
+    sem, ex, ex_sem, real_flat = image_d_inputs(batch, real)
+    with autocast():
+        fake_feats = image_d(sem, ex, ex_sem, fake.flatten(0, 1))
+        with torch.no_grad():
+            real_feats = image_d(sem, ex, ex_sem, real_flat)
+        g = {"gan": generator_hinge(fake_feats), "feature_matching": feature_matching(fake_feats, real_feats)}
+        if use_temporal:
+            fake_v = temporal_d(fake)
+            with torch.no_grad():
+                real_v = temporal_d(real)
+            g["temporal_gan"] = generator_hinge(fake_v)
+            g["temporal_feature_matching"] = feature_matching(fake_v, real_v)
+    g["l1"] = (fake - real).abs().mean() + (clip.raw_prime.float() - real).abs().mean()
+    if vgg is not None:
+        g["vgg"] = vgg(fake.flatten(0, 1), real.flatten(0, 1))
+    if clip.flow_prev is not None:  # W, M on the previous frame (t >= 1), supervised with the real frames
+        cur, prev = real[:, 1:].flatten(0, 1), real[:, :-1].flatten(0, 1)
+        flow = clip.flow_prev.float().flatten(0, 1)
+        gt_flow, confidence = ground_truth_flow(cur, prev, method=cfg.flow_method)
+        warped_real = warp(prev, flow)
+        g["flow"] = flow_loss(flow, gt_flow, confidence)
+        g["warp"] = warp_loss(warped_real, cur)
+        g["mask"] = mask_loss(clip.mask_prev.float().flatten(0, 1), warped_real, cur)
+    if clip.warped_example is not None:  # the example warp of eq. 11
+        cur = real.flatten(0, 1)
+        warped = clip.warped_example.float().flatten(0, 1)
+        g["warp"] = g.get("warp", 0) + warp_loss(warped, cur)
+        mask_e = clip.mask_example.float().flatten(0, 1)
+        g["mask"] = g.get("mask", 0) + mask_loss(mask_e, warped, cur)
+        rows = torch.arange(len(real), device=real.device)[:, None]
+        s_e = batch["example_semantic"][rows, clip.example_index].flatten(0, 1)  # the warped examples' maps
+        flow_e, s_t = clip.flow_example.float().flatten(0, 1), batch["semantic"].flatten(0, 1)
+        for part in label_slices:  # one-hot part / label layers: keep the example's pose from ghosting
+            part_warp, part_mask = label_warp_losses(warp(s_e[:, part], flow_e), s_t[:, part], mask_e)
+            g["part_warp"] = g.get("part_warp", 0) + part_warp
+            g["part_mask"] = g.get("part_mask", 0) + part_mask
+    return g
+
+
+def weighted_total(terms: dict[str, Tensor], cfg: LossConfig) -> Tensor:
+    """sum_term weight(term) * term, the weights read from ``cfg`` by name."""
+    return sum(cfg.weight(name) * value for name, value in terms.items())
