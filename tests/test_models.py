@@ -308,8 +308,8 @@ def test_paper_preset_builds_and_renders_a_256_frame_on_cpu():
 def test_image_discriminator_returns_features_per_scale_and_trains():
     cfg = model_preset("dance", "64")
     torch.manual_seed(0)
-    d = ImageDiscriminator(cfg.discriminator)
-    _, _, c_s = cfg.height, cfg.width, cfg.discriminator.semantic_nc
+    c_s = cfg.generator.semantic_nc
+    d = ImageDiscriminator(cfg.discriminator, c_s)
     s, s_e = torch.rand(2, c_s, 64, 48), torch.rand(2, c_s, 64, 48)
     e, x = torch.rand(2, 3, 64, 48) * 2 - 1, torch.rand(2, 3, 64, 48) * 2 - 1
     features = d(s, e, s_e, x)

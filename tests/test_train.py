@@ -13,6 +13,7 @@ import torch
 import yaml
 
 import fsvid2vid.losses.objective as objective
+from fsvid2vid.errors import UserError
 from fsvid2vid.models.checkpoint import latest_checkpoint, read_checkpoint, save_checkpoint
 from fsvid2vid.train.config import TrainConfig, load_config, merge_overrides, parse_override
 from fsvid2vid.train.trainer import Trainer, TrainingDiverged, train
@@ -22,7 +23,6 @@ from tests.conftest import ROOT
 def tiny_config(task: str, root, steps: int = 3, **schedule) -> TrainConfig:
     return TrainConfig.from_dict({
         "task": task, "model_size": "tiny",
-        "model": {"discriminator": {"temporal_frames": 2}},
         "data": {"root": str(root), "workers": 0},
         "schedule": {"steps": steps, "batch_size": 2, "K_max": 2, "single_frame_steps": 1, "T_start": 2,
                      "T_double_every": 100, "T_max": 2, **schedule},
@@ -167,7 +167,7 @@ def test_set_overrides_any_field_and_rejects_bad_ones(tmp_path):
                                 parse_override("schedule.batch_size=8"), parse_override("data.augment=false"))
     cfg = load_config(path, overrides)
     assert cfg.model.generator.conditioning == "adain"
-    assert (cfg.schedule.batch_size, cfg.schedule.steps, cfg.data.augment) == (8, 7, False)
+    assert (cfg.schedule.batch_size, cfg.schedule.steps, cfg.data.augment.enabled) == (8, 7, False)
     with pytest.raises(UserError, match="KEY=VALUE"):
         parse_override("schedule.batch_size")
     with pytest.raises(UserError, match="unknown key"):
@@ -239,3 +239,19 @@ def test_shipped_configs_load(path):
     assert cfg.task == path.stem.split("-")[0]
     assert cfg.model.height == int(path.stem.split("-")[1])
     assert cfg.schedule.T(cfg.schedule.steps - 1) == cfg.schedule.T_max
+
+
+def test_one_source_of_defaults_for_the_model_and_augmentation():
+    from fsvid2vid.data.dataset import AugmentConfig
+    from fsvid2vid.models import ModelConfig, model_preset
+
+    assert TrainConfig().model == model_preset(TrainConfig.task, TrainConfig.model_size)
+    cfg = TrainConfig.from_dict({"data": {"augment": {"flip": False, "max_zoom": 1.3}}})
+    assert cfg.data.augment == AugmentConfig(flip=False, max_zoom=1.3)
+    assert TrainConfig.from_dict({"data": {"augment": False}}).data.augment.enabled is False
+    assert TrainConfig.from_dict(cfg.to_dict()) == cfg  # the checkpoint's copy of the config round-trips
+    with pytest.raises(UserError, match="data.augment: unknown key"):
+        TrainConfig.from_dict({"data": {"augment": {"mirror": True}}})
+    old = model_preset("face", "64").to_dict()
+    old["discriminator"]["semantic_nc"] = old["generator"]["semantic_nc"]  # files written before 2026-12-02
+    assert ModelConfig.from_dict(old) == model_preset("face", "64")

@@ -39,6 +39,7 @@ from fsvid2vid.errors import UserError
 class AugmentConfig:
     """Augmentation drawn once per item and applied identically to its target frames and examples."""
 
+    enabled: bool = True  # False: no augmentation at all
     flip: bool = True  # mirror horizontally with probability 0.5 (left/right body parts and keypoints swapped)
     max_zoom: float = 1.15  # zoom in by a random factor in [1, max_zoom], then crop back to the frame size
     color: float = 0.1  # strength of brightness / contrast / saturation / hue jitter of the RGB frames (0 = off)

@@ -5,7 +5,8 @@
     cache = G.encode_examples(example_rgb, example_semantic)     # (B, K, 3, H, W), (B, K, C_s, H, W)
     out = G(semantic_t, prev_frames, prev_semantics, cache)      # FrameOutput; prev_* None on the first frame
     clip = generate_clip(G, semantic, example_rgb, example_semantic)    # a T-frame clip (models/rollout.py)
-    D_I, D_V = ImageDiscriminator(cfg.discriminator), TemporalDiscriminator(cfg.discriminator)
+    D_I = ImageDiscriminator(cfg.discriminator, cfg.generator.semantic_nc)
+    D_V = TemporalDiscriminator(cfg.discriminator)
 
 docs/model.md describes the architecture, the equations and where each lives.
 """

@@ -64,7 +64,8 @@ def frame_seconds(cfg: ModelConfig, repeats: int, min_seconds: float) -> tuple[f
 def train_step_seconds(cfg: ModelConfig, batch: int, height: int, repeats: int, min_seconds: float) -> float:
     """Seconds of the training-iteration proxy described in the module docstring (fastest of the repeats)."""
     _, width = task_frame_size(cfg.task, height)
-    generator, discriminator = FewShotGenerator(cfg.generator).train(), ImageDiscriminator(cfg.discriminator).train()
+    generator = FewShotGenerator(cfg.generator).train()
+    discriminator = ImageDiscriminator(cfg.discriminator, cfg.generator.semantic_nc).train()
     example_rgb, example_semantic, semantic, prev_semantic, prev_frame = _inputs(cfg, batch, 1, height, width)
     real = torch.rand(batch, 3, height, width) * 2 - 1
     e, s_e = example_rgb[:, 0], example_semantic[:, 0]
@@ -123,7 +124,7 @@ def main(argv: list[str] | None = None) -> None:
     for size, task in rows:
         cfg = model_preset(task, size)
         counts = FewShotGenerator(cfg.generator).parameter_counts()
-        d_params = sum(p.numel() for d in (ImageDiscriminator(cfg.discriminator),
+        d_params = sum(p.numel() for d in (ImageDiscriminator(cfg.discriminator, cfg.generator.semantic_nc),
                                            TemporalDiscriminator(cfg.discriminator)) for p in d.parameters())
         train = f" {best[size, task, 'train']:.2f} s |" if args.train_step else ""
         print(f"| {size} | {task} | {cfg.height} x {cfg.width} | {_millions(counts['total'])} | "

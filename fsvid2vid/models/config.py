@@ -80,14 +80,13 @@ class GeneratorConfig:
 class DiscriminatorConfig:
     """The conditional multi-scale image discriminator and the temporal discriminator."""
 
-    semantic_nc: int = 18  # channels C_s of a semantic map (must equal the generator's)
     ndf: int = 32  # channels of the first convolution
     max_channels: int = 512  # cap of the channel ladder
     n_layers: int = 4  # stride-2 convolutions per patch discriminator (then one stride-1 and the logit conv)
     num_scales: int = 2  # image scales (each a 2x average-pooled copy of the previous one)
     spectral_norm: bool = True  # spectral normalisation of every convolution
     instance_norm: bool = True  # instance norm after every convolution except the first and the logit conv
-    temporal_frames: int = 3  # T_D: consecutive frames stacked along channels
+    temporal_frames: int = 2  # T_D: consecutive frames stacked along channels (every shipped config trains with 2)
     temporal_scales: int = 2  # temporal scales; scale s samples the frames with stride T_D**s
     temporal_n_layers: int = 3  # stride-2 convolutions of each temporal patch discriminator
     temporal_condition_channels: int = 0  # extra channels per frame stacked with it (e.g. 2 for a flow, C_s for
@@ -113,9 +112,6 @@ class ModelConfig:
     def __post_init__(self) -> None:
         if self.task not in TASKS:
             raise UserError(f"unknown task {self.task!r}: choose one of {', '.join(TASKS)}")
-        if self.generator.semantic_nc != self.discriminator.semantic_nc:
-            raise UserError(f"generator.semantic_nc ({self.generator.semantic_nc}) and discriminator.semantic_nc "
-                            f"({self.discriminator.semantic_nc}) differ")
         if min(self.height, self.width) < 2:
             raise UserError(f"frames must be at least 2x2 pixels, got {self.height}x{self.width}")
 
@@ -128,7 +124,9 @@ class ModelConfig:
         """Inverse of :meth:`to_dict`; missing keys keep their defaults, unknown keys are an error."""
         data = dict(data)
         generator = _build(GeneratorConfig, data.pop("generator", {}), "generator")
-        discriminator = _build(DiscriminatorConfig, data.pop("discriminator", {}), "discriminator")
+        discriminator_values = dict(data.pop("discriminator", {}))
+        discriminator_values.pop("semantic_nc", None)  # files written before 2026-12-02 repeat the generator's
+        discriminator = _build(DiscriminatorConfig, discriminator_values, "discriminator")
         return _build(cls, data, "model", generator=generator, discriminator=discriminator)
 
 
@@ -225,5 +223,5 @@ def model_preset(task: str, size: str | int) -> ModelConfig:
     return ModelConfig(
         task=task, height=height, width=width,
         generator=GeneratorConfig(**{**preset["generator"], **per_task, "warp_example": spec.warp_example}),
-        discriminator=DiscriminatorConfig(**{**preset["discriminator"], **per_task}),
+        discriminator=DiscriminatorConfig(**preset["discriminator"]),
     )

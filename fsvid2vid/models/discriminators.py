@@ -64,9 +64,9 @@ class MultiscaleDiscriminator(nn.Module):
 class ImageDiscriminator(nn.Module):
     """D_I: is ``image`` a real frame for semantic map s_t, given one example e and its map s_e (conditional)?"""
 
-    def __init__(self, cfg: DiscriminatorConfig):
+    def __init__(self, cfg: DiscriminatorConfig, semantic_nc: int):
         super().__init__()
-        c_s = cfg.semantic_nc
+        c_s = semantic_nc  # C_s, the generator's (GeneratorConfig.semantic_nc)
         self.net = MultiscaleDiscriminator(
             2 * c_s + 6, cfg.num_scales, ndf=cfg.ndf, max_channels=cfg.max_channels, n_layers=cfg.n_layers,
             spectral=cfg.spectral_norm, instance_norm=cfg.instance_norm)

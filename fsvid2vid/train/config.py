@@ -20,6 +20,7 @@ from typing import Any
 
 import yaml
 
+from fsvid2vid.data.dataset import AugmentConfig
 from fsvid2vid.errors import UserError
 from fsvid2vid.losses.config import LossConfig
 from fsvid2vid.models.config import ModelConfig, model_preset
@@ -31,8 +32,16 @@ class DataConfig:
 
     root: str = "data/dance-train"  # dataset folder of clip folders (fsvid2vid data synth --out ...)
     max_stride: int = 4  # target frames are 1..max_stride frames apart
-    augment: bool = True  # shared flip / zoom / colour jitter per item
+    augment: AugmentConfig = field(default_factory=AugmentConfig)  # shared flip / zoom / colour jitter per item;
+    #                            YAML: a mapping of AugmentConfig fields, or false for none
     workers: int = 1  # DataLoader worker processes (0: load in the training process)
+
+    def __post_init__(self) -> None:
+        if isinstance(self.augment, bool):  # `augment: false` (and configs written before 2026-12-02)
+            self.augment = AugmentConfig(enabled=self.augment)
+        elif isinstance(self.augment, dict):
+            _check_keys(AugmentConfig, self.augment, "data.augment")
+            self.augment = AugmentConfig(**self.augment)
 
 
 @dataclass
@@ -89,12 +98,16 @@ class TrainConfig:
 
     task: str = "dance"
     model_size: str = "64"
-    model: ModelConfig = field(default_factory=ModelConfig)
+    model: ModelConfig | None = None  # None: model_preset(task, model_size)
     data: DataConfig = field(default_factory=DataConfig)
     loss: LossConfig = field(default_factory=LossConfig)
     optim: OptimConfig = field(default_factory=OptimConfig)
     schedule: ScheduleConfig = field(default_factory=ScheduleConfig)
     run: RunConfig = field(default_factory=RunConfig)
+
+    def __post_init__(self) -> None:
+        if self.model is None:
+            self.model = model_preset(self.task, self.model_size)
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)

@@ -31,7 +31,7 @@ from torch.nn.parallel import DistributedDataParallel
 from torch.utils.data import DataLoader
 from tqdm import tqdm
 
-from fsvid2vid.data.dataset import AugmentConfig, FewShotBatchSampler, FewShotVideoDataset
+from fsvid2vid.data.dataset import FewShotBatchSampler, FewShotVideoDataset
 from fsvid2vid.data.encode import label_channel_slices, semantic_preview, tensor_to_rgb
 from fsvid2vid.errors import UserError
 from fsvid2vid.losses import load_vgg19
@@ -77,8 +77,9 @@ class Trainer:
             torch.set_num_threads(cfg.run.threads)
         self.is_main = self.rank == 0
 
-        self.dataset = FewShotVideoDataset(cfg.data.root, max_stride=cfg.data.max_stride,
-                                           augment=AugmentConfig() if cfg.data.augment else None, seed=cfg.run.seed)
+        augment = cfg.data.augment if cfg.data.augment.enabled else None
+        self.dataset = FewShotVideoDataset(cfg.data.root, max_stride=cfg.data.max_stride, augment=augment,
+                                           seed=cfg.run.seed)
         self.label_slices = label_channel_slices(self.dataset.layers)
         m = cfg.model
         if self.dataset.task != cfg.task or self.dataset.semantic_channels != m.generator.semantic_nc:
@@ -95,7 +96,7 @@ class Trainer:
 
         torch.manual_seed(cfg.run.seed)
         self.generator = FewShotGenerator(m.generator).to(self.device)
-        self.image_d = ImageDiscriminator(m.discriminator).to(self.device)
+        self.image_d = ImageDiscriminator(m.discriminator, m.generator.semantic_nc).to(self.device)
         self.temporal_d = TemporalDiscriminator(m.discriminator).to(self.device)
         rollout = ClipGenerator(self.generator)
         if self.distributed:
