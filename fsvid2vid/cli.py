@@ -144,6 +144,8 @@ def build_parser() -> argparse.ArgumentParser:
                      help="first finetune E and H (not W, M) on the examples for N steps (default 0)")
     gen.add_argument("--seed", type=_int, default=0, help="seed of the finetuning (default 0)")
     gen.add_argument("--device", default="cpu", help="cpu (default), cuda, cuda:1")
+    gen.add_argument("--precision", default="auto",
+                     help="auto (default: bf16 where the hardware runs it natively, else fp32), fp32 or bf16")
     gen.add_argument("--overwrite", action="store_true", help="replace existing outputs")
     gen.add_argument("--quiet", action="store_true", help="no progress bar")
 
@@ -195,6 +197,8 @@ def _add_eval_commands(commands: argparse._SubParsersAction) -> None:
     ev.add_argument("--max-clips", type=_int, default=8, help="unseen subjects to evaluate (default 8)")
     ev.add_argument("--frames", type=_int, default=16, help="driving frames per clip (default 16)")
     ev.add_argument("--device", default="cpu", help="cpu (default), cuda, cuda:1")
+    ev.add_argument("--precision", default="auto",
+                    help="auto (default: bf16 where the hardware runs it natively, else fp32), fp32 or bf16")
     ev.add_argument("--overwrite", action="store_true", help="replace an existing report")
     ev.add_argument("--quiet", action="store_true", help="no progress bar")
 
@@ -228,7 +232,8 @@ def _cmd_evaluate(args: argparse.Namespace) -> None:
     report = evaluate(args.checkpoint, args.task, args.out, data=args.data, k_values=args.k,
                       evaluator=args.evaluator, inception=args.inception, max_clips=args.max_clips,
                       frames=args.frames, cache=args.cache, device=args.device, overwrite=args.overwrite,
-                      progress=not args.quiet, command=" ".join(["fsvid2vid", *sys.argv[1:]]))
+                      progress=not args.quiet, command=" ".join(["fsvid2vid", *sys.argv[1:]]),
+                      precision=args.precision)
     for path in report["outputs"]:
         print(f"wrote {path}")
     if report["splits"] != ["test"]:
@@ -384,7 +389,7 @@ def _cmd_generate(args: argparse.Namespace) -> None:
                     example_semantics=args.example_semantics, retarget=args.retarget,
                     frames_dir=args.frames_dir, sheet=args.sheet, max_frames=args.max_frames, overwrite=args.overwrite,
                     device=args.device, progress=not args.quiet, finetune=args.finetune, seed=args.seed,
-                    attention_vis=args.attention_vis)
+                    attention_vis=args.attention_vis, precision=args.precision)
     for path in info["outputs"]:
         print(f"wrote {path}")
 

@@ -149,7 +149,7 @@ def _check_output(out: Path, overwrite: bool) -> Path:
 def evaluate(checkpoint: Path, task: str, out: Path, data: Path | None = None, k_values: tuple[int, ...] = (1, 2, 4, 8),
              evaluator: Path | None = None, inception: Path | None = None, max_clips: int = 8, frames: int = 16,
              cache: Path = Path("data/cache"), device: str = "cpu", overwrite: bool = False, progress: bool = True,
-             command: str | None = None) -> dict[str, Any]:
+             command: str | None = None, precision: str = "auto") -> dict[str, Any]:
     """Evaluate ``checkpoint`` (see the module docstring); writes the JSON report ``out`` and ``<out>.png``.
 
     ``data``: a test-split folder with cross-identity clips; None renders the test split into ``cache``.
@@ -164,7 +164,7 @@ def evaluate(checkpoint: Path, task: str, out: Path, data: Path | None = None, k
         raise UserError(f"--max-clips {max_clips} is invalid: need at least 1 clip")
     if frames < 2:
         raise UserError(f"--frames {frames} is invalid: the warping error needs at least 2 frames")
-    synth = Synthesizer.from_checkpoint(checkpoint, device)
+    synth = Synthesizer.from_checkpoint(checkpoint, device, precision)
     cfg = synth.config
     if cfg.task != task:
         raise UserError(f"{checkpoint}: is a {cfg.task} model, not {task}; pass --task {cfg.task}")
@@ -256,7 +256,7 @@ def evaluate(checkpoint: Path, task: str, out: Path, data: Path | None = None, k
         ["l1", "psnr", "ssim", "warping_error"],
         "ground_truth": ground_truth, "results": results,
         "flow": "OpenCV DIS between consecutive ground-truth frames, confident pixels only (losses.flow)",
-        "machine": machine_description(), "device": str(device),
+        "machine": machine_description(), "device": str(device), "precision": synth.precision,
         "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
         "versions": {"fsvid2vid": __version__, "torch": torch.__version__, "numpy": np.__version__,
                      "python": platform.python_version()},

@@ -46,7 +46,7 @@ def generate(checkpoint: Path, examples: list[Path], driving: Path, out: Path, s
              frames_dir: Path | None = None, sheet: Path | None = None, max_frames: int | None = None,
              overwrite: bool = False, device: str = "cpu", progress: bool = True, finetune: int = 0,
              seed: int = 0, attention_vis: Path | None = None, example_semantics: list[Path] | None = None,
-             retarget: bool = True) -> dict[str, Any]:
+             retarget: bool = True, precision: str = "auto") -> dict[str, Any]:
     """Write ``out`` (mp4) and ``out``.json (metadata); with ``side_by_side`` also ``<out stem>-side-by-side.mp4``
     (semantic | examples | generated | ground truth when the driving clip has RGB frames); with ``sheet`` a PNG:
     the examples, then semantic | generated | ground truth for four frames spread over the clip; with
@@ -66,7 +66,7 @@ def generate(checkpoint: Path, examples: list[Path], driving: Path, out: Path, s
             raise UserError(f"{target}: its folder {target.parent} does not exist; create it or choose another --out")
         if target.exists() and not overwrite:
             raise UserError(f"{target}: already exists; pass --overwrite or choose another --out")
-    synth = Synthesizer.from_checkpoint(checkpoint, device)
+    synth = Synthesizer.from_checkpoint(checkpoint, device, precision)
     g = synth.config.generator
     if attention_vis is not None and not (g.conditioning == "ours" and g.attention):
         raise UserError(f"{checkpoint}: this model has no attention over examples (conditioning {g.conditioning!r}, "
@@ -134,7 +134,7 @@ def generate(checkpoint: Path, examples: list[Path], driving: Path, out: Path, s
         "checkpoint": str(checkpoint), "model": synth.info, "task": synth.config.task, "examples": ex.paths,
         "K": len(ex.paths), "driving": str(driving), "frames": count, "fps": fps, "finetune_steps": finetune,
         "finetune_l1_first_last": [round(x, 4) for x in finetune_losses[:1] + finetune_losses[-1:]], "seed": seed,
-        "seconds": round(seconds, 3), "device": str(device), "torch": torch.__version__,
+        "seconds": round(seconds, 3), "device": str(device), "precision": synth.precision, "torch": torch.__version__,
         "examples_detected": ex_set.extracted, "driving_video": real.counts if real is not None else None,
         "retargeted": bool(real is not None and real.retargeted),
         "attention_share_range": [[round(lo, 4), round(hi, 4)] for lo, hi in share_range] or None,

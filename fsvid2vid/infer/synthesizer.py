@@ -6,14 +6,15 @@
         frame.rgb  # (H, W, 3) uint8
 
 The example-dependent part of the network runs once per example set; only the last tau generated frames are kept,
-so memory stays flat however long the driving video is.
+so memory stays flat however long the driving video is. ``precision="auto"`` (the default) runs bf16 where the
+hardware does it natively (fsvid2vid.models.precision), with spectral norm folded and the weights cast once.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from pathlib import Path
 
 import numpy as np
@@ -25,6 +26,7 @@ from fsvid2vid.data.synth.common import SemanticLayer
 from fsvid2vid.errors import UserError
 from fsvid2vid.models import FewShotGenerator, FrameOutput, ModelConfig
 from fsvid2vid.models.generator_file import load_generator
+from fsvid2vid.models.precision import DTYPES, inference_generator, resolve_precision
 from fsvid2vid.models.rollout import Rollout
 
 
@@ -180,17 +182,28 @@ class Synthesizer:
     """A trained generator ready to animate example sets (see the module docstring)."""
 
     def __init__(self, generator: FewShotGenerator, config: ModelConfig, device: str | torch.device = "cpu",
-                 info: dict | None = None):
+                 info: dict | None = None, precision: str = "auto"):
         self.generator, self.config, self.info = generator.to(device).eval(), config, info or {}
         self.device = torch.device(device)
+        self.precision = resolve_precision(precision, self.device)
+        self.dtype = DTYPES[self.precision]
         from fsvid2vid.data.synth import get_renderer
 
         self.layers = get_renderer(config.task).layers
+        self._fast: FewShotGenerator | None = None  # folded and cast copy, made on first use, dropped by finetune
 
     @classmethod
-    def from_checkpoint(cls, path: Path | str, device: str | torch.device = "cpu") -> Synthesizer:
+    def from_checkpoint(cls, path: Path | str, device: str | torch.device = "cpu", precision: str = "auto"
+                        ) -> Synthesizer:
         generator, config, info = load_generator(path, device)
-        return cls(generator, config, device, info)
+        return cls(generator, config, device, info, precision)
+
+    @property
+    def inference_generator(self) -> FewShotGenerator:
+        """The generator as inference runs it: spectral norm folded, weights in the working precision."""
+        if self._fast is None:
+            self._fast = inference_generator(self.generator, self.precision)
+        return self._fast
 
     def check(self, examples: Examples) -> None:
         """One-line errors when the examples do not fit the model."""
@@ -207,6 +220,7 @@ class Synthesizer:
         from fsvid2vid.infer.finetune import finetune
 
         self.check(examples)
+        self._fast = None  # the finetuned weights are folded and cast again on the next animate
         return finetune(self.generator, examples.rgb.to(self.device), examples.semantic.to(self.device), steps, lr,
                         seed)
 
@@ -214,12 +228,22 @@ class Synthesizer:
     def animate(self, examples: Examples, driving: Iterable[DrivingFrame]) -> Iterator[GeneratedFrame]:
         """Yield one generated frame per driving frame; the examples are encoded once."""
         self.check(examples)
-        device = self.device
-        rollout = Rollout(self.generator, examples.rgb[None].to(device), examples.semantic[None].to(device))
+        device, dtype = self.device, self.dtype
+        rollout = Rollout(self.inference_generator, examples.rgb[None].to(device, dtype),
+                          examples.semantic[None].to(device, dtype))
         for index, frame in enumerate(driving):
-            semantic = frame.semantic[None].to(device)
+            semantic = frame.semantic[None].to(device, dtype)
             if semantic.shape[1:] != examples.semantic.shape[1:]:
                 raise UserError(f"driving frame {index}: semantic map of shape {tuple(semantic.shape[1:])} does not "
                                 f"match the examples' {tuple(examples.semantic.shape[1:])}")
-            out = rollout.step(semantic)
+            out = as_float(rollout.step(semantic))
             yield GeneratedFrame(tensor_to_rgb(out.frame[0]), out, frame)
+
+
+def as_float(out: FrameOutput) -> FrameOutput:
+    """``out`` with every floating tensor in fp32 (what callers convert to numpy and pictures)."""
+    return FrameOutput(**{f.name: _float(getattr(out, f.name)) for f in fields(FrameOutput)})
+
+
+def _float(value):
+    return value.float() if isinstance(value, torch.Tensor) and value.is_floating_point() else value

@@ -53,12 +53,15 @@ def warp(image: Tensor, flow: Tensor) -> Tensor:
     image: (B, C, H, W); flow: (B, 2, H, W) in pixels, channel 0 = dx (to the right), channel 1 = dy (down).
     Pixel centres sit at integer coordinates 0 … W-1, which is ``align_corners=True`` in normalised coordinates,
     so a constant flow of (dx, dy) shifts the image by exactly (-dx, -dy) pixels.
+    Coordinates and sampling run in fp32 whatever the dtype (bf16 would place a pixel 100 px in only to 0.5 px).
     """
     _, _, h, w = image.shape
+    flow = flow.float()
     xs = torch.arange(w, device=flow.device, dtype=flow.dtype).view(1, 1, w) + flow[:, 0]  # (B, H, W)
     ys = torch.arange(h, device=flow.device, dtype=flow.dtype).view(1, h, 1) + flow[:, 1]  # (B, H, W)
     grid = torch.stack((2 * xs / (w - 1) - 1, 2 * ys / (h - 1) - 1), dim=-1)  # (B, H, W, 2) in [-1, 1]
-    return F.grid_sample(image, grid.to(image.dtype), mode="bilinear", padding_mode="border", align_corners=True)
+    sampled = F.grid_sample(image.float(), grid, mode="bilinear", padding_mode="border", align_corners=True)
+    return sampled.to(image.dtype)
 
 
 # A hook applied to each SPADE's output inside H: (output, "norm_in" | "norm_mid") -> output. Only the AdaIN

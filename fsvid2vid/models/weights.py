@@ -72,12 +72,13 @@ def attention_weights(query: Tensor, keys: Tensor) -> Tensor:
     """alpha: for each target position, a softmax over all positions of all K examples jointly.
 
     query a_t: (B, C, h, w); keys a_k: (B, K, C, h, w) -> alpha: (B, N, K * N), N = h * w, rows sum to 1.
-    The energies are the paper's alpha_k = a_k^T a_t, scaled by 1 / sqrt(C).
+    The energies are the paper's alpha_k = a_k^T a_t, scaled by 1 / sqrt(C). The softmax runs in fp32 so that the
+    weights sum to 1 to the last digit in bf16 inference too.
     """
     b, k, c, h, w = keys.shape
-    a_t = query.flatten(2).transpose(1, 2)  # (B, N, C)
+    a_t = query.flatten(2).transpose(1, 2) / math.sqrt(c)  # (B, N, C), scaled here: N * C numbers, not N * K * N
     a_k = keys.transpose(1, 2).reshape(b, c, k * h * w)  # (B, C, K * N), example-major
-    return torch.softmax(a_t @ a_k / math.sqrt(c), dim=-1)  # (B, N, K * N)
+    return torch.softmax(a_t @ a_k, dim=-1, dtype=torch.float32)  # (B, N, K * N), fp32 whatever the inputs
 
 
 def pool_examples(q: Tensor, mass: Tensor | None) -> Tensor:
@@ -94,7 +95,7 @@ def pool_examples(q: Tensor, mass: Tensor | None) -> Tensor:
         return q.mean(dim=(1, 3, 4))
     m = resize(mass, q.shape[-2:])  # (B, K, h, w)
     m = m / m.sum(dim=(1, 2, 3), keepdim=True)
-    return torch.einsum("bkhw,bkchw->bc", m, q)
+    return torch.einsum("bkhw,bkchw->bc", m.to(q.dtype), q)
 
 
 class WeightPredictor(nn.Module):
