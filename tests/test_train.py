@@ -255,3 +255,17 @@ def test_one_source_of_defaults_for_the_model_and_augmentation():
     old = model_preset("face", "64").to_dict()
     old["discriminator"]["semantic_nc"] = old["generator"]["semantic_nc"]  # files written before 2026-12-02
     assert ModelConfig.from_dict(old) == model_preset("face", "64")
+
+
+def test_bf16_training_on_cpu_keeps_fp32_weights_and_finite_losses(dance_dir, tmp_path):
+    cfg = tiny_config("dance", dance_dir, steps=3)
+    cfg.run.precision = "bf16"
+    t = Trainer(cfg, tmp_path / "run", progress=False)
+    loader = iter(t._loader())
+    for _ in range(3):
+        values = t.train_step(next(loader))
+        assert values["skipped"] == 0 and all(v == v for v in values.values()), values
+    assert all(p.dtype == torch.float32 for p in t.generator.parameters())
+    assert TrainConfig.from_dict({"run": {"bf16": True}}).run.precision == "bf16"  # the old switch still reads
+    with pytest.raises(UserError, match="run.precision must be one of"):
+        TrainConfig.from_dict({"run": {"precision": "fp8"}})

@@ -24,6 +24,7 @@ from fsvid2vid.data.dataset import AugmentConfig
 from fsvid2vid.errors import UserError
 from fsvid2vid.losses.config import LossConfig
 from fsvid2vid.models.config import ModelConfig, model_preset
+from fsvid2vid.models.precision import PRECISIONS
 
 
 @dataclass
@@ -86,7 +87,9 @@ class RunConfig:
     image_every: int = 250  # steps between TensorBoard image grids
     nan_patience: int = 5  # this many non-finite steps in a row stop the run
     device: str = "auto"  # "auto" (CUDA when available), "cpu", "cuda", "cuda:1", ...
-    bf16: bool = False  # bf16 autocast on CUDA
+    precision: str = "fp32"  # "fp32", "bf16" (autocast: convolutions and matmuls in bf16, losses and weights in
+    #                          fp32, CPU or CUDA) or "auto" (bf16 where the hardware runs it natively); fp32 until an
+    #                          equal-budget run shows bf16 trains as well (docs/performance.md)
     threads: int = 0  # torch CPU threads (0: torch's default)
     init_from: str | None = None  # a new run's generator starts from this generator file or training checkpoint
     # (same model config; the discriminators and optimisers start fresh): fine-tuning, or continuing a bundled model
@@ -131,6 +134,10 @@ class TrainConfig:
             values = data.get(name) or {}
             if not isinstance(values, dict):
                 raise UserError(f"{where}: {name!r} must be a mapping")
+            if name == "run" and "bf16" in values:  # configs written before 2026-12-02: run.bf16 (CUDA only)
+                values = {k: v for k, v in values.items() if k != "bf16"}
+                if data["run"]["bf16"] is True:
+                    values.setdefault("precision", "bf16")
             _check_keys(sub, values, f"{where}: {name}")
             parts[name] = sub(**values)
         cfg = cls(task=task, model_size=size, model=model, **parts)
@@ -145,6 +152,9 @@ class TrainConfig:
             raise UserError(f"{where}: loss.flow_method must be 'dis' or 'farneback', got {self.loss.flow_method!r}")
         if self.run.checkpoint_every < 1 or self.run.keep_checkpoints < 1 or self.run.nan_patience < 1:
             raise UserError(f"{where}: run.checkpoint_every, keep_checkpoints and nan_patience must be >= 1")
+        if self.run.precision not in PRECISIONS:
+            raise UserError(f"{where}: run.precision must be one of {', '.join(PRECISIONS)}, "
+                            f"got {self.run.precision!r}")
 
 
 def load_config(path: Path | str, overrides: dict[str, Any] | None = None) -> TrainConfig:

@@ -39,6 +39,7 @@ from fsvid2vid.losses.objective import Batch, discriminator_losses, generator_lo
 from fsvid2vid.models import FewShotGenerator, ImageDiscriminator, TemporalDiscriminator
 from fsvid2vid.models.checkpoint import latest_checkpoint, read_checkpoint, restore, save_checkpoint
 from fsvid2vid.models.generator_file import load_generator
+from fsvid2vid.models.precision import resolve_precision
 from fsvid2vid.models.rollout import ClipGenerator, ClipOutput, generate_clip
 from fsvid2vid.train.config import TrainConfig
 
@@ -69,6 +70,7 @@ class Trainer:
         self.rank = int(os.environ.get("RANK", 0))
         self.distributed = self.world_size > 1
         self.device = resolve_device(cfg.run.device)
+        self.precision = resolve_precision(cfg.run.precision, self.device)
         if self.distributed and not dist.is_initialized():
             dist.init_process_group("nccl" if self.device.type == "cuda" else "gloo")
         if self.device.type == "cuda":
@@ -179,8 +181,8 @@ class Trainer:
     # -- one step ---------------------------------------------------------------------------------------------------
 
     def _autocast(self):
-        return torch.autocast("cuda", dtype=torch.bfloat16,
-                              enabled=self.cfg.run.bf16 and self.device.type == "cuda")
+        """bf16 autocast when the run's precision is bf16: one region per rollout and per discriminator pass."""
+        return torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.precision == "bf16")
 
     def _set_d_grad(self, on: bool) -> None:
         for p in [*self.image_d.parameters(), *self.temporal_d.parameters()]:
