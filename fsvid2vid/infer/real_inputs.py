@@ -18,7 +18,7 @@ import torch
 
 from fsvid2vid.data.encode import rgb_to_tensor, semantic_to_tensor
 from fsvid2vid.data.layout import RGB_DIR, read_image, read_meta, read_points
-from fsvid2vid.data.synth.common import SemanticLayer
+from fsvid2vid.data.semantics import SemanticLayer
 from fsvid2vid.errors import UserError
 from fsvid2vid.infer.synthesizer import DrivingFrame, Examples, load_examples
 

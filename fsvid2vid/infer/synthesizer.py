@@ -21,7 +21,7 @@ import torch
 
 from fsvid2vid.data.encode import rgb_to_tensor, semantic_to_tensor, tensor_to_rgb
 from fsvid2vid.data.layout import RGB_DIR, ClipMeta, clip_layer_folders, frame_name, read_image, read_layers, read_meta
-from fsvid2vid.data.synth.common import SemanticLayer
+from fsvid2vid.data.semantics import SemanticLayer, task_layers
 from fsvid2vid.errors import UserError
 from fsvid2vid.infer.model_file import load_generator
 from fsvid2vid.models import FewShotGenerator, FrameOutput, ModelConfig
@@ -183,9 +183,7 @@ class Synthesizer:
                  info: dict | None = None):
         self.generator, self.config, self.info = generator.to(device).eval(), config, info or {}
         self.device = torch.device(device)
-        from fsvid2vid.data.synth import get_renderer
-
-        self.layers = get_renderer(config.task).layers
+        self.layers = task_layers(config.task)
 
     @classmethod
     def from_checkpoint(cls, path: Path | str, device: str | torch.device = "cpu") -> Synthesizer:

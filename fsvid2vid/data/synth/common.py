@@ -19,36 +19,16 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any, Literal, Protocol
+from typing import Any, Protocol
 
 import cv2
 import numpy as np
 
-LayerKind = Literal["color", "gray", "label"]
+from fsvid2vid.data.semantics import SemanticLayer
 
 #: Sub-pixel precision used for every cv2 drawing call (coordinates are multiplied by 2**SHIFT).
 SHIFT = 4
 _SCALE = 1 << SHIFT
-
-
-@dataclass(frozen=True)
-class SemanticLayer:
-    """One semantic input stored per frame as a PNG in the clip folder ``<name>/``.
-
-    kind ``color``: an (H, W, 3) uint8 drawing (e.g. the OpenPose-style skeleton).
-    kind ``gray``: an (H, W) uint8 drawing (e.g. the face sketch).
-    kind ``label``: an (H, W) uint8 index map with values in [0, num_classes).
-    """
-
-    name: str
-    kind: LayerKind
-    num_classes: int = 0
-    class_names: tuple[str, ...] = ()
-
-    @property
-    def channels(self) -> int:
-        """Channels this layer contributes to the network input (labels are one-hot)."""
-        return {"color": 3, "gray": 1}.get(self.kind, self.num_classes)
 
 
 @dataclass

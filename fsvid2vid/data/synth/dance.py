@@ -19,9 +19,9 @@ import cv2
 import numpy as np
 
 from fsvid2vid.data.draw.pose import draw_openpose
+from fsvid2vid.data.semantics import DANCE_PART_NAMES, task_aspect, task_layers
 from fsvid2vid.data.synth.common import (
     Frame,
-    SemanticLayer,
     fill_circle,
     fill_ellipse,
     fill_polygon,
@@ -32,13 +32,7 @@ from fsvid2vid.data.synth.common import (
 )
 
 #: Body-part labels of the ``parts`` layer (index = label id).
-PART_NAMES = (
-    "background", "head", "torso",
-    "right_upper_arm", "right_lower_arm", "right_hand",
-    "left_upper_arm", "left_lower_arm", "left_hand",
-    "right_upper_leg", "right_lower_leg", "right_foot",
-    "left_upper_leg", "left_lower_leg", "left_foot",
-)
+PART_NAMES = DANCE_PART_NAMES
 #: Label permutation that swaps left and right parts (for horizontal flips).
 PART_FLIP = (0, 1, 2, 6, 7, 8, 3, 4, 5, 12, 13, 14, 9, 10, 11)
 
@@ -144,12 +138,9 @@ class DanceRenderer:
 
     name = "dance"
     task_id = 1
-    aspect = 0.75
+    aspect = task_aspect("dance")
     fps = 15
-    layers = (
-        SemanticLayer("pose", "color"),
-        SemanticLayer("parts", "label", num_classes=len(PART_NAMES), class_names=PART_NAMES),
-    )
+    layers = task_layers("dance")
     points_name = "keypoints"
     points_format = "coco18"
 

@@ -31,9 +31,9 @@ import cv2
 import numpy as np
 
 from fsvid2vid.data.draw.face import catmull_rom, draw_face_sketch
+from fsvid2vid.data.semantics import task_aspect, task_layers
 from fsvid2vid.data.synth.common import (
     Frame,
-    SemanticLayer,
     draw_polyline,
     fill_circle,
     fill_ellipse,
@@ -1039,9 +1039,9 @@ class FaceRenderer:
 
     name = "face"
     task_id = 2
-    aspect = 1.0
+    aspect = task_aspect("face")
     fps = 15
-    layers = (SemanticLayer("sketch", "gray"),)
+    layers = task_layers("face")
     points_name = "landmarks"
     points_format = "dlib68"
 

@@ -36,10 +36,10 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from fsvid2vid.data.synth.common import SHIFT, Frame, SemanticLayer, hsv_color, mix, shade, value_noise
+from fsvid2vid.data.semantics import STREET_CLASSES, task_aspect, task_layers
+from fsvid2vid.data.synth.common import SHIFT, Frame, hsv_color, mix, shade, value_noise
 
-CLASSES = ("sky", "road", "lane_marking", "sidewalk", "building", "vegetation", "pole", "car", "traffic_sign",
-           "terrain")
+CLASSES = STREET_CLASSES
 SKY, ROAD, LANE_MARKING, SIDEWALK, BUILDING, VEGETATION, POLE, CAR, TRAFFIC_SIGN, TERRAIN = range(10)
 
 #: Focal length in units of the frame height (vertical field of view about 41 degrees, horizontal about 73).
@@ -588,9 +588,9 @@ class StreetRenderer:
 
     name = "street"
     task_id = 3
-    aspect = 2.0
+    aspect = task_aspect("street")
     fps = 15
-    layers = (SemanticLayer("labels", "label", num_classes=10, class_names=CLASSES),)
+    layers = task_layers("street")
     points_name = None
     points_format = None
 
