@@ -65,6 +65,13 @@ _LAYERS: dict[str, tuple[SemanticLayer, ...]] = {
 #: Frame width / height of each task.
 _ASPECTS: dict[str, float] = {"dance": 0.75, "face": 1.0, "street": 2.0}
 
+#: Per-frame points of each task: the JSON file stem in a clip folder and the point format.
+_POINTS: dict[str, tuple[str | None, str | None]] = {
+    "dance": ("keypoints", "coco18"),
+    "face": ("landmarks", "dlib68"),
+    "street": (None, None),
+}
+
 
 def check_task(task: str) -> str:
     """``task`` itself, or a one-line :class:`UserError` naming the tasks when it is not one of them."""
@@ -81,6 +88,11 @@ def task_layers(task: str) -> tuple[SemanticLayer, ...]:
 def task_aspect(task: str) -> float:
     """Frame width / height of ``task``."""
     return _ASPECTS[check_task(task)]
+
+
+def task_points(task: str) -> tuple[str | None, str | None]:
+    """(JSON file stem, format) of the per-frame points of ``task`` in a clip folder, or (None, None) for none."""
+    return _POINTS[check_task(task)]
 
 
 def frame_size(task: str, size: int) -> tuple[int, int]:
