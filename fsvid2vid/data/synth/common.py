@@ -24,7 +24,7 @@ from typing import Any, Protocol
 import cv2
 import numpy as np
 
-from fsvid2vid.data.semantics import SemanticLayer
+from fsvid2vid.data.semantics import SemanticLayer, task_aspect, task_layers, task_points
 
 #: Sub-pixel precision used for every cv2 drawing call (coordinates are multiplied by 2**SHIFT).
 SHIFT = 4
@@ -71,6 +71,18 @@ class TaskRenderer(Protocol):
                width: int) -> Iterator[Frame]:
         """Yield ``n_frames`` frames; frame t shows time t / fps and does not depend on ``n_frames``."""
         ...
+
+
+class BenchmarkRenderer:
+    """What the three renderers share: their task's facts, from :mod:`fsvid2vid.data.semantics`, and the frame rate."""
+
+    fps = 15
+
+    def __init__(self, task: str, task_id: int) -> None:
+        self.name, self.task_id = task, task_id
+        self.aspect = task_aspect(task)
+        self.layers = task_layers(task)
+        self.points_name, self.points_format = task_points(task)
 
 
 def to_jsonable(obj: Any) -> Any:
