@@ -176,6 +176,10 @@ def vertical_gradient(height: int, width: int, top, bottom) -> np.ndarray:
 
 def value_noise(rng: np.random.Generator, height: int, width: int, cells: int) -> np.ndarray:
     """(H, W) float32 smooth noise in [0, 1]: random values on a ``cells``-wide grid, bicubically upsampled."""
-    gh = max(2, int(round(cells * height / max(width, 1))))
-    grid = rng.random((gh, max(2, cells))).astype(np.float32)
+    return grid_noise(rng, height, width, int(round(cells * height / max(width, 1))), cells)
+
+
+def grid_noise(rng: np.random.Generator, height: int, width: int, rows: int, cols: int) -> np.ndarray:
+    """(H, W) float32 smooth noise in [0, 1]: random values on a ``rows`` x ``cols`` grid, bicubically upsampled."""
+    grid = rng.random((max(2, rows), max(2, cols))).astype(np.float32)
     return np.clip(cv2.resize(grid, (width, height), interpolation=cv2.INTER_CUBIC), 0.0, 1.0)
