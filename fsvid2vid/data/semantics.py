@@ -95,6 +95,11 @@ def task_points(task: str) -> tuple[str | None, str | None]:
     return _POINTS[check_task(task)]
 
 
+def has_points(task: str) -> bool:
+    """Whether ``task`` has per-frame points (keypoints or landmarks) that its semantic maps are drawn from."""
+    return task_points(task)[0] is not None
+
+
 def frame_size(task: str, size: int) -> tuple[int, int]:
     """(height, width) of a ``size``-px frame: height = size, width = size * aspect rounded to a multiple of 8."""
     return size, max(8, int(round(size * task_aspect(task) / 8.0)) * 8)
