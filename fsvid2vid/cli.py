@@ -38,7 +38,8 @@ def _add_render_args(p: argparse.ArgumentParser) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from fsvid2vid.data.synth import SPLITS, TASKS
+    from fsvid2vid.data.semantics import TASKS
+    from fsvid2vid.data.synth import SPLITS
 
     parser = _Parser(
         prog="fsvid2vid",
@@ -168,7 +169,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _add_eval_commands(commands: argparse._SubParsersAction) -> None:
     """The ``evaluate`` and ``evaluator train|score`` commands of the evaluation suite (docs/evaluation.md)."""
-    from fsvid2vid.data.synth import TASKS
+    from fsvid2vid.data.semantics import TASKS
 
     ev = commands.add_parser(
         "evaluate", help="score a model on unseen subjects driven by other subjects' motion",

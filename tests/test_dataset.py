@@ -11,7 +11,7 @@ from torch.utils.data import DataLoader
 
 from fsvid2vid.data.dataset import AugmentConfig, FewShotBatchSampler, FewShotVideoDataset, SampleKey
 from fsvid2vid.data.layout import ClipMeta, ClipWriter, find_clips, read_meta
-from fsvid2vid.data.synth.common import SemanticLayer
+from fsvid2vid.data.semantics import SemanticLayer
 from fsvid2vid.errors import UserError
 
 

@@ -7,7 +7,8 @@ import pytest
 import torch
 
 from fsvid2vid.data.encode import rgb_to_tensor, semantic_to_tensor
-from fsvid2vid.data.synth import get_renderer, render_clip
+from fsvid2vid.data.semantics import task_layers
+from fsvid2vid.data.synth import render_clip
 from fsvid2vid.errors import UserError
 from fsvid2vid.infer.synthesizer import DrivingFrame, Examples, Synthesizer
 from fsvid2vid.models import FewShotGenerator, model_preset
@@ -37,7 +38,7 @@ def test_folding_spectral_norm_keeps_the_outputs_and_the_global_rng():
 
 
 def _dance_inputs(size: int, k: int = 2, frames: int = 8):
-    layers = get_renderer("dance").layers
+    layers = task_layers("dance")
     own = list(render_clip("dance", 1_000_003, 11, 20, size).frames)
     drive = list(render_clip("dance", 1_000_005, 12, frames, size).frames)
     picks = (2, 15, 8, 19)[:k]

@@ -7,10 +7,9 @@ import filecmp
 import numpy as np
 import pytest
 
+from fsvid2vid.data.semantics import TASKS, frame_size
 from fsvid2vid.data.synth import (
-    TASKS,
     TEST_SEED_BASE,
-    frame_size,
     get_renderer,
     render_clip,
     split_subject_seeds,

@@ -31,7 +31,7 @@ from fsvid2vid.data.layout import (
     read_meta,
     read_points,
 )
-from fsvid2vid.data.synth.common import SemanticLayer
+from fsvid2vid.data.semantics import SemanticLayer
 from fsvid2vid.errors import UserError
 
 

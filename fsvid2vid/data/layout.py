@@ -26,7 +26,8 @@ import cv2
 import numpy as np
 
 from fsvid2vid.atomic import dir_mode
-from fsvid2vid.data.synth.common import SemanticLayer, to_jsonable
+from fsvid2vid.data.semantics import SemanticLayer
+from fsvid2vid.data.synth.common import to_jsonable
 from fsvid2vid.errors import UserError
 
 LAYOUT_VERSION = 1

@@ -19,7 +19,7 @@ from fsvid2vid.data.layout import (
     read_layers,
     read_meta,
 )
-from fsvid2vid.data.synth.common import SemanticLayer
+from fsvid2vid.data.semantics import SemanticLayer
 from fsvid2vid.errors import UserError
 
 _LABEL_W = 120

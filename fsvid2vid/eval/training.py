@@ -28,7 +28,7 @@ from tqdm import tqdm
 from fsvid2vid import __version__
 from fsvid2vid.data.encode import rgb_to_tensor
 from fsvid2vid.data.layout import RGB_DIR, find_clips, frame_name, read_image, read_meta, read_points
-from fsvid2vid.data.synth import get_renderer
+from fsvid2vid.data.semantics import task_layers
 from fsvid2vid.errors import UserError
 from fsvid2vid.eval.evaluator import Evaluator, EvaluatorConfig, EvaluatorNet, save_evaluator
 from fsvid2vid.eval.heatmaps import heatmap_loss
@@ -261,7 +261,7 @@ def score_evaluator(evaluator: Evaluator, data: Path, max_clips: int | None = No
     else:
         target = frames.labels.numpy().astype(np.int64)
         result.update(segmentation_scores(pred, target, evaluator.config.outputs))
-        names = get_renderer(frames.task).layers[0].class_names
+        names = task_layers(frames.task)[0].class_names
         iou = class_iou(pred, target, evaluator.config.outputs)
         result["class_iou"] = {name: None if np.isnan(v) else round(float(v), 4) for name, v in zip(names, iou)}
     return result

@@ -18,11 +18,9 @@ import torch
 
 from fsvid2vid.data.encode import rgb_to_tensor, semantic_to_tensor
 from fsvid2vid.data.layout import RGB_DIR, read_image, read_meta, read_points
-from fsvid2vid.data.synth.common import SemanticLayer
+from fsvid2vid.data.semantics import SemanticLayer, has_points
 from fsvid2vid.errors import UserError
 from fsvid2vid.infer.synthesizer import DrivingFrame, Examples, load_examples
-
-POINT_TASKS = ("dance", "face")
 
 
 def is_video(path: Path) -> bool:
@@ -101,7 +99,7 @@ def load_example_set(paths: list[Path], example_semantics: list[Path] | None, ta
             rgb, sem = one.rgb[0], one.semantic[0]
             clip_pts = _clip_points([path])
             pts = None if clip_pts is None else clip_pts[0]
-        elif task in POINT_TASKS:
+        elif has_points(task):
             from fsvid2vid.data.real.prepare import extract_photo, semantic_layers
 
             frame = extract_photo(task, path, height, width, silhouette=False)
@@ -166,7 +164,7 @@ def video_driving(path: Path, task: str, layers: tuple[SemanticLayer, ...], heig
                   progress: bool = False) -> VideoDriving:
     """Follow the subject of a driving video, retarget its points onto ``example_points`` ((K, P, 3), when given and
     ``retarget``), and draw the task's semantic maps. The cropped video frames ride along as ``DrivingFrame.rgb``."""
-    if task not in POINT_TASKS:
+    if not has_points(task):
         raise UserError(f"{path}: a driving video needs a dance or face model (this one is {task}); prepare street "
                         "videos with their label maps and drive with the clip folder")
     from fsvid2vid.data.real.prepare import extract_video

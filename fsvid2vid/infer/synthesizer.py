@@ -22,7 +22,7 @@ import torch
 
 from fsvid2vid.data.encode import rgb_to_tensor, semantic_to_tensor, tensor_to_rgb
 from fsvid2vid.data.layout import RGB_DIR, ClipMeta, clip_layer_folders, frame_name, read_image, read_layers, read_meta
-from fsvid2vid.data.synth.common import SemanticLayer
+from fsvid2vid.data.semantics import SemanticLayer, task_layers
 from fsvid2vid.errors import UserError
 from fsvid2vid.models import FewShotGenerator, FrameOutput, ModelConfig
 from fsvid2vid.models.generator_file import load_generator
@@ -187,9 +187,7 @@ class Synthesizer:
         self.device = torch.device(device)
         self.precision = resolve_precision(precision, self.device)
         self.dtype = DTYPES[self.precision]
-        from fsvid2vid.data.synth import get_renderer
-
-        self.layers = get_renderer(config.task).layers
+        self.layers = task_layers(config.task)
         self._fast: FewShotGenerator | None = None  # folded and cast copy, made on first use, dropped by finetune
 
     @classmethod

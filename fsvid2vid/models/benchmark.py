@@ -20,7 +20,8 @@ import time
 import torch
 import torch.nn.functional as F
 
-from fsvid2vid.models.config import SIZES, TASKS, ModelConfig, model_preset, task_frame_size
+from fsvid2vid.data.semantics import TASKS
+from fsvid2vid.models.config import SIZES, ModelConfig, model_preset, task_frame_size
 from fsvid2vid.models.discriminators import ImageDiscriminator, TemporalDiscriminator
 from fsvid2vid.models.generator import FewShotGenerator
 

@@ -12,9 +12,9 @@ import dataclasses
 from dataclasses import dataclass, field
 from typing import Any
 
+from fsvid2vid.data.semantics import TASKS, frame_size, task_aspect, task_layers
 from fsvid2vid.errors import UserError
 
-TASKS = ("dance", "face", "street")
 SIZES = ("tiny", "64", "128", "256", "paper")
 CONDITIONINGS = ("ours", "encoder", "concat_style", "adain")
 
@@ -153,20 +153,13 @@ class TaskSpec:
 
 
 def task_spec(task: str) -> TaskSpec:
-    """Semantic channels (summed ``layer.channels`` of the task's renderer), aspect ratio and eq. 11 default."""
-    from fsvid2vid.data.synth import get_renderer
-
-    if task not in TASKS:
-        raise UserError(f"unknown task {task!r}: choose one of {', '.join(TASKS)}")
-    renderer = get_renderer(task)
-    return TaskSpec(semantic_nc=sum(layer.channels for layer in renderer.layers), aspect=float(renderer.aspect),
+    """Semantic channels (summed ``layer.channels`` of the task's semantic layers), aspect ratio and eq. 11 default."""
+    return TaskSpec(semantic_nc=sum(layer.channels for layer in task_layers(task)), aspect=task_aspect(task),
                     warp_example=task != "street")
 
 
 def task_frame_size(task: str, height: int) -> tuple[int, int]:
     """(height, width) of a task's frames: the benchmark's rule (width = height * aspect, a multiple of 8)."""
-    from fsvid2vid.data.synth import frame_size
-
     return frame_size(task, height)
 
 

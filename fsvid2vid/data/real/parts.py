@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from fsvid2vid.data.synth.dance import PART_NAMES
+from fsvid2vid.data.semantics import DANCE_PART_NAMES
 
 #: Capsule radii as fractions of the body height.
 _RADIUS = {"head": 0.065, "torso": 0.085, "upper_arm": 0.032, "lower_arm": 0.028, "hand": 0.028,
@@ -48,7 +48,7 @@ def part_capsules(keypoints: np.ndarray) -> list[tuple[int, np.ndarray, np.ndarr
     height = body_height(kp)
     if height <= 0:
         return []
-    label = {name: i for i, name in enumerate(PART_NAMES)}
+    label = {name: i for i, name in enumerate(DANCE_PART_NAMES)}
     caps: list[tuple[int, np.ndarray, np.ndarray, float]] = []
 
     def add(part: str, radius_key: str, a: np.ndarray, b: np.ndarray, scale: float = 1.0) -> None:
@@ -84,7 +84,7 @@ def part_capsules(keypoints: np.ndarray) -> list[tuple[int, np.ndarray, np.ndarr
 
 
 def parts_map(keypoints: np.ndarray, height: int, width: int, silhouette: np.ndarray | None = None) -> np.ndarray:
-    """(height, width) uint8 body-part labels (0 background, 1..14 as :data:`PART_NAMES`).
+    """(height, width) uint8 body-part labels (0 background, 1..14 as :data:`DANCE_PART_NAMES`).
 
     Args:
         keypoints: (18, 3) COCO-18 [x, y, confidence] in pixels of the output frame.

@@ -27,13 +27,11 @@ from fsvid2vid.data.real.crop import CropBox, crop_boxes, cut, move_points, phot
 from fsvid2vid.data.real.parts import parts_map
 from fsvid2vid.data.real.smooth import DROPPED, fill_gaps, smooth_track
 from fsvid2vid.data.real.track import Track, paste_mask, search_frame, track_subject
-from fsvid2vid.data.synth import frame_size, get_renderer
-from fsvid2vid.data.synth.street import CLASSES as STREET_CLASSES
+from fsvid2vid.data.semantics import STREET_CLASSES, frame_size, task_layers, task_points
 from fsvid2vid.errors import UserError
 from fsvid2vid.media import read_video, video_fps, write_png
 
 VIDEO_SUFFIXES = (".mp4", ".avi", ".mov", ".mkv", ".webm", ".m4v", ".mpg", ".mpeg")
-IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".webp", ".tif", ".tiff")
 SUBJECT_NOUN = {"dance": "person", "face": "face"}
 
 #: Cityscapes label ids (gtFine *_labelIds.png) -> street class index. Unlabelled / ego vehicle / out of ROI go to
@@ -233,9 +231,9 @@ def _write_index(out: Path, task: str, names: list[str]) -> None:
 
 
 def _meta(task: str, subject: str, height: int, width: int, fps: int, params: dict[str, Any]) -> ClipMeta:
-    r = get_renderer(task)
+    points_name, points_format = task_points(task)
     return ClipMeta(task=task, split="train", subject=subject, height=height, width=width, fps=fps, n_frames=0,
-                    layers=r.layers, points_name=r.points_name, points_format=r.points_format, source="real",
+                    layers=task_layers(task), points_name=points_name, points_format=points_format, source="real",
                     params=params)
 
 

@@ -16,10 +16,10 @@ from typing import Any
 
 import numpy as np
 
+from fsvid2vid.data.semantics import check_task, frame_size
 from fsvid2vid.data.synth.common import Frame, TaskRenderer
 from fsvid2vid.errors import UserError
 
-TASKS = ("dance", "face", "street")
 SPLITS = ("train", "test")
 
 #: Subject seeds of the test split start here; train seeds lie below it, so the splits can never overlap.
@@ -33,9 +33,7 @@ _APPEARANCE, _SHAPE, _MOTION = 0, 1, 2
 
 def get_renderer(task: str) -> TaskRenderer:
     """The renderer of ``task`` ("dance", "face" or "street")."""
-    if task not in TASKS:
-        raise UserError(f"unknown task {task!r}: choose one of {', '.join(TASKS)}")
-    return importlib.import_module(f"fsvid2vid.data.synth.{task}").RENDERER
+    return importlib.import_module(f"fsvid2vid.data.synth.{check_task(task)}").RENDERER
 
 
 def _rng(renderer: TaskRenderer, stream: int, seed: int) -> np.random.Generator:
@@ -75,7 +73,7 @@ def split_subject_seeds(task: str, split: str, n: int) -> list[int]:
 def held_out_fraction(task: str, n: int = 1000) -> float:
     """Share of subject seeds 0 .. n-1 whose appearance is a held-out combination (never in train).
 
-    ``python -c "from fsvid2vid.data.synth import TASKS, held_out_fraction as f; print([f(t) for t in TASKS])"``
+    docs/data.md lists them per task, from ``[held_out_fraction(t) for t in fsvid2vid.data.semantics.TASKS]``.
     """
     r = get_renderer(task)
     return sum(r.is_held_out(r.sample_appearance(_rng(r, _APPEARANCE, s))) for s in range(n)) / n
@@ -108,12 +106,6 @@ class ClipRender:
     width: int
     n_frames: int
     frames: Iterator[Frame]
-
-
-def frame_size(task: str, size: int) -> tuple[int, int]:
-    """(height, width) of a ``size``-px clip: height = size, width = size * aspect rounded to a multiple of 8."""
-    r = get_renderer(task)
-    return size, max(8, int(round(size * r.aspect / 8.0)) * 8)
 
 
 def render_clip(task: str, subject_seed: int, motion_seed: int, n_frames: int, size: int,

@@ -19,36 +19,16 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any, Literal, Protocol
+from typing import Any, Protocol
 
 import cv2
 import numpy as np
 
-LayerKind = Literal["color", "gray", "label"]
+from fsvid2vid.data.semantics import SemanticLayer, task_aspect, task_layers, task_points
 
 #: Sub-pixel precision used for every cv2 drawing call (coordinates are multiplied by 2**SHIFT).
 SHIFT = 4
 _SCALE = 1 << SHIFT
-
-
-@dataclass(frozen=True)
-class SemanticLayer:
-    """One semantic input stored per frame as a PNG in the clip folder ``<name>/``.
-
-    kind ``color``: an (H, W, 3) uint8 drawing (e.g. the OpenPose-style skeleton).
-    kind ``gray``: an (H, W) uint8 drawing (e.g. the face sketch).
-    kind ``label``: an (H, W) uint8 index map with values in [0, num_classes).
-    """
-
-    name: str
-    kind: LayerKind
-    num_classes: int = 0
-    class_names: tuple[str, ...] = ()
-
-    @property
-    def channels(self) -> int:
-        """Channels this layer contributes to the network input (labels are one-hot)."""
-        return {"color": 3, "gray": 1}.get(self.kind, self.num_classes)
 
 
 @dataclass
@@ -91,6 +71,18 @@ class TaskRenderer(Protocol):
                width: int) -> Iterator[Frame]:
         """Yield ``n_frames`` frames; frame t shows time t / fps and does not depend on ``n_frames``."""
         ...
+
+
+class BenchmarkRenderer:
+    """What the three renderers share: their task's facts, from :mod:`fsvid2vid.data.semantics`, and the frame rate."""
+
+    fps = 15
+
+    def __init__(self, task: str, task_id: int) -> None:
+        self.name, self.task_id = task, task_id
+        self.aspect = task_aspect(task)
+        self.layers = task_layers(task)
+        self.points_name, self.points_format = task_points(task)
 
 
 def to_jsonable(obj: Any) -> Any:
@@ -184,6 +176,10 @@ def vertical_gradient(height: int, width: int, top, bottom) -> np.ndarray:
 
 def value_noise(rng: np.random.Generator, height: int, width: int, cells: int) -> np.ndarray:
     """(H, W) float32 smooth noise in [0, 1]: random values on a ``cells``-wide grid, bicubically upsampled."""
-    gh = max(2, int(round(cells * height / max(width, 1))))
-    grid = rng.random((gh, max(2, cells))).astype(np.float32)
+    return grid_noise(rng, height, width, int(round(cells * height / max(width, 1))), cells)
+
+
+def grid_noise(rng: np.random.Generator, height: int, width: int, rows: int, cols: int) -> np.ndarray:
+    """(H, W) float32 smooth noise in [0, 1]: random values on a ``rows`` x ``cols`` grid, bicubically upsampled."""
+    grid = rng.random((max(2, rows), max(2, cols))).astype(np.float32)
     return np.clip(cv2.resize(grid, (width, height), interpolation=cv2.INTER_CUBIC), 0.0, 1.0)
