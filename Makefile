@@ -8,7 +8,7 @@ DEMO_OUT ?= outputs/demo
 
 install: $(STAMP)
 
-$(STAMP): pyproject.toml requirements.lock requirements-real.lock scripts/install.sh
+$(STAMP): pyproject.toml requirements.lock requirements-real.lock requirements-ui.lock scripts/install.sh
 	VENV=$(VENV) bash scripts/install.sh
 	touch $(STAMP)
 
