@@ -1,10 +1,11 @@
-# The two commands: `make demo` and `make test`. Both create .venv and install everything on first use.
+# The two commands: `make demo` and `make test` (`make app` starts the web app). Both create .venv and install
+# everything on first use.
 VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.fsvid2vid-installed
 DEMO_OUT ?= outputs/demo
 
-.PHONY: demo test lint install clean-venv
+.PHONY: demo test lint install app clean-venv
 
 install: $(STAMP)
 
@@ -14,6 +15,9 @@ $(STAMP): pyproject.toml requirements.lock requirements-real.lock requirements-u
 
 demo: $(STAMP)
 	DEMO_OUT=$(DEMO_OUT) PY=$(PY) bash scripts/demo.sh
+
+app: $(STAMP)
+	$(PY) -m fsvid2vid app
 
 lint: $(STAMP)
 	$(PY) -m ruff check .

@@ -13,7 +13,7 @@ VENV=${VENV:-.venv}
 TORCH_SPEC=${TORCH_SPEC:-torch==2.13.0}
 PIP_TORCH_ARGS=${PIP_TORCH_ARGS:-}
 # Optional extras, comma-separated; default "real,ui": real = mediapipe for real footage (~0.9 GB), ui = gradio for
-# the web app (`fsvid2vid app`, ~150 MB) and selenium for its browser test. FSVID2VID_EXTRAS= skips both.
+# the web app (`fsvid2vid app`, ~200 MB) and selenium for its browser test (~40 MB). FSVID2VID_EXTRAS= skips both.
 EXTRAS=${FSVID2VID_EXTRAS-real,ui}
 if [ -z "${PYTHON:-}" ]; then
   PYTHON=$(command -v python3.11 || command -v python3 || true)

@@ -110,12 +110,12 @@ class Page:
                 raise UserError(f"upload a driving video, or choose {MOTION!r}")
             result = run_job(request, self.root, self.limits, lambda f, text: progress(f, desc=text))
         except UserError as exc:
-            raise gr.Error(str(exc), print_exception=False) from None
+            raise gr.Error(str(exc), duration=None, print_exception=False) from None  # shown until closed
         except Exception as exc:  # a bug: say so in one line, log the traceback, keep serving
             traceback.print_exc()
             first = (str(exc).strip().splitlines() or [""])[0]
             raise gr.Error(f"unexpected error ({type(exc).__name__}: {first}); the server log has the details",
-                           print_exception=False) from None
+                           duration=None, print_exception=False) from None
         return (result.video, result.side_by_side, result.attention and str(result.attention),
                 [str(p) for p in result.downloads], f"**Job {self.jobs}:** {result.summary}", str(result.folder))
 

@@ -41,8 +41,9 @@ def serve(host: str = "127.0.0.1", port: int = 7860, share: bool = False, models
         demo.launch(server_name=host, server_port=port, share=share, max_file_size=f"{limits.max_upload_mb}mb",
                     ssr_mode=False, show_error=True, footer_links=["api", "gradio"], run_history=False, quiet=True,
                     css=CSS, prevent_thread_lock=True)
-    except OSError as exc:
-        raise UserError(f"cannot serve on {host}:{port} ({exc}); choose another --port") from None
+    except OSError:
+        raise UserError(f"cannot serve on {host}:{port}: the port is in use or not allowed; choose another --port"
+                        ) from None
     models_line = ", ".join(f"{e.name} ({e.task})" for e in catalog.entries)
     print(f"fsvid2vid app: models {models_line}; temporary files in {root}")
     if demo.share_url:
