@@ -6,6 +6,8 @@ from __future__ import annotations
 import atexit
 import os
 import shutil
+import signal
+import sys
 from pathlib import Path
 
 from fsvid2vid.app.catalog import Catalog
@@ -30,6 +32,8 @@ def serve(host: str = "127.0.0.1", port: int = 7860, share: bool = False, models
     limits = limits or Limits()
     root = new_root()
     atexit.register(shutil.rmtree, root, ignore_errors=True)
+    # SIGTERM (kill, timeout, a service manager) exits like Ctrl-C does, so the folder is removed then too.
+    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
     _offline_environment(root)
     try:
         from fsvid2vid.app.page import CSS, Page
