@@ -159,6 +159,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     _add_eval_commands(commands)
     _add_prepare_command(commands)
+    _add_app_command(commands)
 
     preview = data_commands.add_parser("preview", help="side-by-side mp4 of one clip",
                                        description="Write an H.264 mp4 of a clip: semantic layers | RGB.")
@@ -309,6 +310,30 @@ def _cmd_prepare(args: argparse.Namespace) -> None:
           f"wrote {s['clips']} clip(s) to {s['out']}" + (f"; overlays: {s['overlays']}" if "overlays" in s else ""))
 
 
+def _add_app_command(commands: argparse._SubParsersAction) -> None:
+    """The ``app`` command: the web app (docs/app.md)."""
+    app = commands.add_parser(
+        "app", help="start the web app: photos and a video in, a video out, in the browser",
+        description="Serve a web page (Gradio; the ui extra) where you choose a task and a model, give 1 to 8 "
+                    "example images and a driving video (or pick unseen benchmark subjects), and get the generated "
+                    "video, a side-by-side video, the attention maps and downloads. Jobs run one at a time. "
+                    "See docs/app.md.")
+    app.add_argument("--host", default="127.0.0.1",
+                     help="address to listen on (default 127.0.0.1: this machine only; 0.0.0.0 for every interface)")
+    app.add_argument("--port", type=_int, default=7860, help="(default 7860)")
+    app.add_argument("--share", action="store_true",
+                     help="also open a public gradio.live link (off by default; needs the internet)")
+    app.add_argument("--model", action="append", default=[], type=Path, metavar="FILE", dest="models",
+                     help="an exported generator file to offer besides the bundled models/*.safetensors "
+                          "(repeatable)")
+
+
+def _cmd_app(args: argparse.Namespace) -> None:
+    from fsvid2vid.app.serve import serve
+
+    serve(args.host, args.port, args.share, args.models)
+
+
 def _cmd_data_synth(args: argparse.Namespace) -> None:
     from fsvid2vid.data.synth.export import plan_split, write_jobs
 
@@ -413,6 +438,7 @@ _COMMANDS = {
     ("evaluate", None): _cmd_evaluate,
     ("evaluator", "train"): _cmd_evaluator_train,
     ("evaluator", "score"): _cmd_evaluator_score,
+    ("app", None): _cmd_app,
 }
 
 

@@ -30,3 +30,5 @@ echo "  $OUT/dance.mp4                 the bundled model: unseen dancer 1000000 
 echo "  $OUT/dance-side-by-side.mp4    skeleton | examples | generated | ground truth"
 echo "  $OUT/dance-sheet.png           contact sheet: examples, then skeleton | generated | ground truth"
 echo "  $OUT/face-data-sheet.png, $OUT/street-data-sheet.png and *-preview.mp4: benchmark samples (no bundled model yet)"
+echo
+echo "Web app (docs/app.md): $PY -m fsvid2vid app (or make app), then open the address it prints"

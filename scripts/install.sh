@@ -5,14 +5,16 @@
 # through --system-site-packages and it is kept. Otherwise $TORCH_SPEC (default torch==2.13.0, the CPU wheel) is
 # installed first; set PIP_TORCH_ARGS to pass pip extra arguments for it (for example PyTorch's CPU index URL).
 # Nothing installed afterwards may replace torch or add torchvision: the check at the end fails the install if so.
-# FSVID2VID_EXTRAS (default "real") picks the optional extras; set it empty to skip mediapipe (real footage).
+# FSVID2VID_EXTRAS (default "real,ui") picks the optional extras, each with its requirements-<extra>.lock; set it
+# empty to skip them all (mediapipe for real footage, gradio for the web app).
 set -euo pipefail
 
 VENV=${VENV:-.venv}
 TORCH_SPEC=${TORCH_SPEC:-torch==2.13.0}
 PIP_TORCH_ARGS=${PIP_TORCH_ARGS:-}
-# Optional extras, comma-separated; default "real" (mediapipe for real footage, ~0.9 GB). FSVID2VID_EXTRAS= skips it.
-EXTRAS=${FSVID2VID_EXTRAS-real}
+# Optional extras, comma-separated; default "real,ui": real = mediapipe for real footage (~0.9 GB), ui = gradio for
+# the web app (`fsvid2vid app`, ~200 MB) and selenium for its browser test (~40 MB). FSVID2VID_EXTRAS= skips both.
+EXTRAS=${FSVID2VID_EXTRAS-real,ui}
 if [ -z "${PYTHON:-}" ]; then
   PYTHON=$(command -v python3.11 || command -v python3 || true)
 fi
@@ -38,8 +40,12 @@ fi
 torch_before=$("$VENV/bin/python" -c 'import torch; print(torch.__version__)')
 
 "${PIP[@]}" install -r requirements.lock
-if [[ ",$EXTRAS," == *",real,"* ]]; then
-  "${PIP[@]}" install -r requirements.lock -r requirements-real.lock
+locks=()
+for extra in ${EXTRAS//,/ }; do
+  if [ -f "requirements-$extra.lock" ]; then locks+=(-r "requirements-$extra.lock"); fi
+done
+if [ ${#locks[@]} -gt 0 ]; then
+  "${PIP[@]}" install -r requirements.lock "${locks[@]}"
 fi
 "${PIP[@]}" install --no-deps -e ".[dev${EXTRAS:+,$EXTRAS}]"
 

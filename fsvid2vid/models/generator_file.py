@@ -39,6 +39,15 @@ def export_generator(checkpoint: Path | str, out: Path | str, half: bool = True,
     return write_safetensors(out, weights, header, half=half)
 
 
+def read_header(path: Path | str) -> dict[str, str]:
+    """The metadata of a safetensors file's header (without reading its tensors), or a one-line error."""
+    try:
+        with safe_open(str(path), framework="pt") as f:
+            return f.metadata() or {}
+    except (SafetensorError, OSError, ValueError) as exc:
+        raise UserError(f"{path}: truncated or not a safetensors file ({exc})") from None
+
+
 def load_generator(path: Path | str, device: str | torch.device = "cpu") -> tuple[FewShotGenerator, ModelConfig,
                                                                                  dict[str, Any]]:
     """(generator in eval mode, its config, info) from an exported generator or a training checkpoint.
@@ -48,11 +57,7 @@ def load_generator(path: Path | str, device: str | torch.device = "cpu") -> tupl
     path = Path(path)
     if not path.is_file():
         raise UserError(f"{path}: no such checkpoint; give a models/*.safetensors file or a training checkpoint")
-    try:
-        with safe_open(str(path), framework="pt") as f:
-            header = f.metadata() or {}
-    except (SafetensorError, OSError, ValueError) as exc:
-        raise UserError(f"{path}: truncated or not a safetensors file ({exc})") from None
+    header = read_header(path)
     if header.get("format") == FORMAT:
         try:
             config = ModelConfig.from_dict(json.loads(header["config"]))
