@@ -131,6 +131,12 @@ def test_app_in_a_browser(browser, server, tmp_path):  # browser first: without 
     downloads = _joined_text(browser, By, "downloads")
     assert "result.mp4" in downloads and "result-side-by-side.mp4" in downloads and "attention.zip" in downloads
     browser.save_screenshot(str(tmp_path / "after-example.png"))
+    if os.environ.get("FSVID2VID_APP_SCREENSHOT"):  # docs/img/app.png: the page after the example, options open
+        browser.find_element(By.XPATH, "//*[contains(@class, 'label-wrap')][contains(., 'Options')]").click()
+        time.sleep(1)
+        browser.set_window_size(1280, 1950)
+        browser.save_screenshot(os.environ["FSVID2VID_APP_SCREENSHOT"])
+        browser.set_window_size(1400, 2000)
 
     # 2. A bad upload: a text file named .jpg -> the one-line error in the page.
     bad = tmp_path / "holiday.jpg"
