@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from fsvid2vid.errors import UserError
+from fsvid2vid.fields import checked_values
 
 TASKS = ("dance", "face", "street")
 SIZES = ("tiny", "64", "128", "256", "paper")
@@ -137,7 +138,8 @@ def _build(cls, values: dict[str, Any], where: str, **extra):
     unknown = sorted(set(values) - names)
     if unknown:
         raise UserError(f"unknown {where} config key(s) {', '.join(unknown)}: known are {', '.join(sorted(names))}")
-    return cls(**values, **extra)
+    prefix = "model." if where == "model" else f"model.{where}."
+    return cls(**checked_values(cls, values, prefix), **extra)  # the field types checked first (fsvid2vid.fields)
 
 
 # ----------------------------------------------------------------------------------------------------------------
