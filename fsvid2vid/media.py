@@ -131,6 +131,19 @@ def _other_size(data: bytes) -> tuple[int, int] | None:
         return None
 
 
+_sink: tuple[int, int] | None = None  # (process id, file descriptor) of the file that catches decoder messages
+
+
+def _sink_fd() -> int:
+    """An unnamed temporary file of this process (made once; a forked process makes its own)."""
+    global _sink
+    if _sink is None or _sink[0] != os.getpid():
+        f = tempfile.TemporaryFile()
+        _sink = (os.getpid(), os.dup(f.fileno()))
+        f.close()
+    return _sink[1]
+
+
 @contextmanager
 def _decoder_messages() -> Iterator[list[bytes]]:
     """Collect what C libraries print on file descriptor 2 inside the block (libjpeg and libpng print their
@@ -138,19 +151,21 @@ def _decoder_messages() -> Iterator[list[bytes]]:
     out: list[bytes] = []
     try:
         sys.stderr.flush()
+        sink = _sink_fd()
+        os.ftruncate(sink, 0)
+        os.lseek(sink, 0, os.SEEK_SET)
         saved = os.dup(2)
     except (OSError, ValueError, AttributeError):
         yield out
         return
-    with tempfile.TemporaryFile() as sink:
-        os.dup2(sink.fileno(), 2)
-        try:
-            yield out
-        finally:
-            os.dup2(saved, 2)
-            os.close(saved)
-            sink.seek(0)
-            out.append(sink.read())
+    os.dup2(sink, 2)
+    try:
+        yield out
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+        size = os.fstat(sink).st_size
+        out.append(os.pread(sink, size, 0) if size else b"")
 
 
 def read_image_file(path: Path | str, flags: int = cv2.IMREAD_UNCHANGED, hint: str = "check the file") -> np.ndarray:
