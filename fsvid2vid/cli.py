@@ -1,12 +1,16 @@
 """The ``fsvid2vid`` command line. Each subcommand parses its arguments and calls one library function.
 
-Errors in the user's input are reported as one line on stderr with exit status 2 (no traceback).
+Errors in the user's input are reported as one line on stderr with exit status 2 (no traceback). SIGTERM is handled
+like Ctrl-C (KeyboardInterrupt: every command's clean-up runs, no temporary file is left; exit status 130); ``train``
+turns both into a checkpoint. See docs/reliability.md.
 """
 
 from __future__ import annotations
 
 import argparse
+import errno
 import os
+import signal
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -29,12 +33,23 @@ def _int(text: str) -> int:
         raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
 
 
+def _positive(text: str) -> int:
+    value = _int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a positive integer (>= 1)")
+    return value
+
+
 def _add_render_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--frames", type=_int, default=16, help="frames per clip (default 16)")
     p.add_argument("--size", type=_int, default=128,
                    help="frame height in pixels: a multiple of 8 in [64, 512]; the width follows the task's aspect "
                         "ratio (dance 3:4, face 1:1, street 2:1) (default 128)")
     p.add_argument("--overwrite", action="store_true", help="replace clips that already exist")
+    p.add_argument("--max-total-frames", type=_positive, default=None, metavar="N",
+                   help="refuse to render more than N frames in all (default 1,000,000: about 25 GB at 128 px)")
+    p.add_argument("--no-space-check", action="store_true",
+                   help="skip the check of the free disk space against the estimated size of the clips")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -89,6 +104,7 @@ def build_parser() -> argparse.ArgumentParser:
                                                  "each shown as its semantic layers next to the RGB frame.")
     sheet.add_argument("root", type=Path, metavar="DIR", help="dataset folder (or one clip folder)")
     sheet.add_argument("--out", required=True, type=Path, help="PNG file to write")
+    sheet.add_argument("--overwrite", action="store_true", help="replace an existing PNG")
     sheet.add_argument("--subjects", type=_int, default=8, help="rows (default 8)")
     sheet.add_argument("--frames", type=_int, default=4, help="frames per row (default 4)")
 
@@ -101,7 +117,9 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--data", type=Path, help="dataset folder (overrides data.root)")
     train.add_argument("--out", type=Path, help="run folder for checkpoints, TensorBoard logs and the resolved "
                        "config (default runs/<config name>)")
-    train.add_argument("--resume", action="store_true", help="continue the run in --out from its latest checkpoint")
+    train.add_argument("--resume", nargs="?", const=True, default=False, type=Path, metavar="CHECKPOINT",
+                       help="continue the run in --out from its latest checkpoint, or from CHECKPOINT (e.g. an "
+                            "earlier runs/x/checkpoints/step-0000500.safetensors when the latest is damaged)")
     train.add_argument("--steps", type=_int, help="total steps (overrides schedule.steps)")
     train.add_argument("--init-from", type=Path, metavar="GENERATOR",
                        help="start a new run's generator from this generator file or training checkpoint, e.g. "
@@ -140,7 +158,11 @@ def build_parser() -> argparse.ArgumentParser:
                      "| ground truth for four frames")
     gen.add_argument("--attention-vis", type=Path, metavar="DIR",
                      help="write per frame a PNG of where each example is attended (the paper's Figure 7(c))")
-    gen.add_argument("--max-frames", type=_int, help="stop after this many frames")
+    gen.add_argument("--max-frames", type=_positive, help="stop after this many frames")
+    gen.add_argument("--max-pixels", type=_positive, metavar="N",
+                     help="refuse example images of more than N pixels (default 50,000,000) before decoding them")
+    gen.add_argument("--no-space-check", action="store_true",
+                     help="skip the check of the free disk space against the estimated size of the outputs")
     gen.add_argument("--finetune", type=_int, default=0, metavar="N",
                      help="first finetune E and H (not W, M) on the examples for N steps (default 0)")
     gen.add_argument("--seed", type=_int, default=0, help="seed of the finetuning (default 0)")
@@ -156,6 +178,7 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--checkpoint", required=True, type=Path, help="training checkpoint (.safetensors)")
     export.add_argument("--out", required=True, type=Path, help="generator file to write")
     export.add_argument("--fp32", action="store_true", help="keep float32 weights")
+    export.add_argument("--overwrite", action="store_true", help="replace an existing generator file")
 
     _add_eval_commands(commands)
     _add_prepare_command(commands)
@@ -165,6 +188,7 @@ def build_parser() -> argparse.ArgumentParser:
                                        description="Write an H.264 mp4 of a clip: semantic layers | RGB.")
     preview.add_argument("clip", type=Path, metavar="CLIP", help="clip folder")
     preview.add_argument("--out", required=True, type=Path, help="mp4 file to write")
+    preview.add_argument("--overwrite", action="store_true", help="replace an existing mp4")
     return parser
 
 
@@ -218,6 +242,7 @@ def _add_eval_commands(commands: argparse._SubParsersAction) -> None:
     tr.add_argument("--batch", type=_int, default=32, help="frames per step (default 32)")
     tr.add_argument("--seed", type=_int, default=0, help="(default 0)")
     tr.add_argument("--threads", type=_int, default=1, help="torch CPU threads (default 1)")
+    tr.add_argument("--overwrite", action="store_true", help="replace an existing evaluator file")
     tr.add_argument("--quiet", action="store_true", help="no progress bar")
     sc = actions.add_parser("score", help="an evaluator's own accuracy on real frames",
                             description="Run an evaluator on the real (rendered) frames of a dataset folder and "
@@ -229,7 +254,10 @@ def _add_eval_commands(commands: argparse._SubParsersAction) -> None:
 
 
 def _cmd_evaluate(args: argparse.Namespace) -> None:
+    from fsvid2vid.devices import resolve_device
     from fsvid2vid.eval.evaluate import evaluate
+
+    resolve_device(args.device)
 
     report = evaluate(args.checkpoint, args.task, args.out, data=args.data, k_values=args.k,
                       evaluator=args.evaluator, inception=args.inception, max_clips=args.max_clips,
@@ -247,7 +275,7 @@ def _cmd_evaluator_train(args: argparse.Namespace) -> None:
     from fsvid2vid.eval.training import train_evaluator
 
     info = train_evaluator(args.task, args.data, args.out, steps=args.steps, batch=args.batch, seed=args.seed,
-                           threads=args.threads, progress=not args.quiet,
+                           threads=args.threads, progress=not args.quiet, overwrite=args.overwrite,
                            command=" ".join(["fsvid2vid", *sys.argv[1:]]))
     print(f"wrote {args.out} ({info['parameters']} parameters, {info['steps']} steps in {info['train_seconds']} s, "
           f"final loss {info['final_loss']})")
@@ -275,7 +303,7 @@ def _add_prepare_command(commands: argparse._SubParsersAction) -> None:
     prep.add_argument("videos", nargs="+", type=Path, metavar="VIDEO", help="video files (one subject each)")
     prep.add_argument("--out", required=True, type=Path, metavar="DIR", help="dataset folder to write")
     prep.add_argument("--size", type=_int, default=64, help="frame height: a multiple of 8 in [64, 512] (default 64)")
-    prep.add_argument("--max-frames", type=_int, help="read at most this many frames of each video")
+    prep.add_argument("--max-frames", type=_positive, help="read at most this many frames of each video")
     prep.add_argument("--max-gap", type=_int, default=3,
                       help="interpolate runs of at most this many missed frames; longer runs are dropped (default 3)")
     prep.add_argument("--min-frames", type=_int, default=8,
@@ -334,18 +362,32 @@ def _cmd_app(args: argparse.Namespace) -> None:
     serve(args.host, args.port, args.share, args.models)
 
 
+def _frame_limit(args: argparse.Namespace) -> int:
+    from fsvid2vid.data.layout import MAX_TOTAL_FRAMES
+
+    return args.max_total_frames or MAX_TOTAL_FRAMES
+
+
 def _cmd_data_synth(args: argparse.Namespace) -> None:
+    from fsvid2vid.data.layout import check_frame_count
     from fsvid2vid.data.synth.export import plan_split, write_jobs
 
+    if args.subjects >= 1 and args.frames >= 1 and args.clips_per_subject >= 1 and args.cross_identity >= 0:
+        per_subject = args.clips_per_subject + args.cross_identity
+        check_frame_count(args.subjects * per_subject * args.frames,
+                          f"--subjects {args.subjects} x {per_subject} clip(s) x --frames {args.frames}",
+                          _frame_limit(args))
     jobs = plan_split(args.task, args.split, args.subjects, args.clips_per_subject, args.frames, args.size,
                       args.cross_identity)
-    write_jobs(jobs, args.out, workers=args.workers, overwrite=args.overwrite, progress=not args.quiet)
+    write_jobs(jobs, args.out, workers=args.workers, overwrite=args.overwrite, progress=not args.quiet,
+               space_check=not args.no_space_check)
     print(f"wrote {len(jobs)} {args.task} clips ({args.split}, {args.subjects} subjects) to {args.out}")
 
 
 def _cmd_data_render(args: argparse.Namespace) -> None:
-    from fsvid2vid.data.layout import ensure_writable_dir, read_meta
-    from fsvid2vid.data.synth.export import ClipJob, check_size, render_job
+    from fsvid2vid.atomic import check_free_space
+    from fsvid2vid.data.layout import check_frame_count, ensure_writable_dir, read_meta
+    from fsvid2vid.data.synth.export import ClipJob, check_size, estimate_jobs_bytes, render_job
 
     task, shape, motion, frames, size = args.task, args.shape, args.motion, args.frames, args.size
     if args.like is not None:
@@ -359,27 +401,34 @@ def _cmd_data_render(args: argparse.Namespace) -> None:
     check_size(size)
     if frames < 1:
         raise UserError(f"--frames {frames} is invalid: need at least 1 frame")
+    check_frame_count(frames, f"--frames {frames}", _frame_limit(args))
     out = Path(args.out)
-    ensure_writable_dir(out.parent if str(out.parent) else Path("."))
     shape = args.subject if shape is None else shape
-    path = render_job(ClipJob(task, out.name, args.subject, shape, motion, frames, size), out.parent,
-                      overwrite=args.overwrite)
+    job = ClipJob(task, out.name, args.subject, shape, motion, frames, size)
+    if not args.no_space_check:
+        check_free_space(out.parent, estimate_jobs_bytes([job]), "the clip")
+    ensure_writable_dir(out.parent if str(out.parent) else Path("."))
+    path = render_job(job, out.parent, overwrite=args.overwrite)
     print(f"wrote {path}")
 
 
 def _cmd_data_sheet(args: argparse.Namespace) -> None:
+    from fsvid2vid.atomic import check_output
     from fsvid2vid.data.preview import contact_sheet
     from fsvid2vid.media import write_png
 
+    check_output(args.out, args.overwrite)
     write_png(args.out, contact_sheet(args.root, args.subjects, args.frames))
     print(f"wrote {args.out}")
 
 
 def _cmd_data_preview(args: argparse.Namespace) -> None:
+    from fsvid2vid.atomic import check_output
     from fsvid2vid.data.layout import read_meta
     from fsvid2vid.data.preview import side_by_side
     from fsvid2vid.media import write_mp4
 
+    check_output(args.out, args.overwrite)
     meta = read_meta(args.clip)
     n = write_mp4(args.out, side_by_side(args.clip), meta.fps)
     print(f"wrote {args.out} ({n} frames)")
@@ -400,7 +449,7 @@ def _cmd_train(args: argparse.Namespace) -> int:
         overrides.setdefault("run", {})["init_from"] = str(args.init_from)
     cfg = load_config(args.config, overrides)
     out = args.out or Path("runs") / args.config.stem
-    summary = train(cfg, out, resume=args.resume, progress=not args.quiet)
+    summary = train(cfg, out, resume=args.resume or False, progress=not args.quiet)
     if int(os.environ.get("RANK", 0)) == 0:
         state = "interrupted" if summary["interrupted"] else "finished"
         print(f"{state} at step {summary['step']} ({summary['steps_run']} steps, median "
@@ -409,13 +458,19 @@ def _cmd_train(args: argparse.Namespace) -> int:
 
 
 def _cmd_generate(args: argparse.Namespace) -> None:
+    from fsvid2vid.devices import resolve_device
     from fsvid2vid.infer.generate import generate
+    from fsvid2vid.media import set_max_pixels
 
+    resolve_device(args.device)
+    if args.max_pixels is not None:
+        set_max_pixels(args.max_pixels)
     info = generate(args.checkpoint, args.examples, args.driving, args.out, side_by_side=args.side_by_side,
                     example_semantics=args.example_semantics, retarget=args.retarget,
                     frames_dir=args.frames_dir, sheet=args.sheet, max_frames=args.max_frames, overwrite=args.overwrite,
                     device=args.device, progress=not args.quiet, finetune=args.finetune, seed=args.seed,
-                    attention_vis=args.attention_vis, precision=args.precision)
+                    attention_vis=args.attention_vis, precision=args.precision,
+                    space_check=not args.no_space_check)
     for path in info["outputs"]:
         print(f"wrote {path}")
 
@@ -423,7 +478,7 @@ def _cmd_generate(args: argparse.Namespace) -> None:
 def _cmd_export(args: argparse.Namespace) -> None:
     from fsvid2vid.models.generator_file import export_generator
 
-    print(f"wrote {export_generator(args.checkpoint, args.out, half=not args.fp32)}")
+    print(f"wrote {export_generator(args.checkpoint, args.out, half=not args.fp32, overwrite=args.overwrite)}")
 
 
 _COMMANDS = {
@@ -449,15 +504,48 @@ def main(argv: Sequence[str] | None = None) -> int:
     os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
     args = build_parser().parse_args(argv)
     command = _COMMANDS[(args.command, getattr(args, f"{args.command}_command", None))]
+    previous = _sigterm_as_interrupt()
     try:
         status = command(args)
     except UserError as exc:
-        print(f"fsvid2vid: error: {exc}", file=sys.stderr)
+        print(f"fsvid2vid: error: {_one_line(str(exc))}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("fsvid2vid: interrupted", file=sys.stderr)
         return 130
+    except OSError as exc:  # the environment (a full disk, a read-only file system) where no writer named it
+        if exc.errno not in _ENVIRONMENT_ERRORS:
+            raise
+        where = f"{exc.filename}: " if exc.filename else ""
+        print(f"fsvid2vid: error: {where}{exc.strerror or exc}; check the disk and the permissions, then run again",
+              file=sys.stderr)
+        return 2
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
     return status or 0
+
+
+#: Operating-system errors that are the machine's state, not a bug: reported as one line when no writer named them.
+_ENVIRONMENT_ERRORS = {errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EPERM, errno.EIO, errno.EFBIG,
+                       errno.EMFILE, errno.ENFILE, errno.ENOMEM}
+
+
+def _interrupt(signum: int, frame) -> None:
+    raise KeyboardInterrupt
+
+
+def _sigterm_as_interrupt():
+    """SIGTERM raises KeyboardInterrupt like Ctrl-C, so the same clean-up runs (partial files and folders removed;
+    train installs its own handler, which checkpoints). Returns the previous handler (None off the main thread)."""
+    try:
+        return signal.signal(signal.SIGTERM, _interrupt)
+    except ValueError:  # not the main thread
+        return None
+
+
+def _one_line(message: str) -> str:
+    return " ".join(message.split("\n")).strip()
 
 
 def main_entry() -> None:

@@ -20,9 +20,9 @@ mkdir -p "$OUT"
 for task in face street; do
   "$PY" -m fsvid2vid data synth --task "$task" --split test --subjects 4 --clips-per-subject 1 --frames 30 \
     --size 128 --out "$OUT/$task-data" --overwrite --quiet
-  "$PY" -m fsvid2vid data sheet "$OUT/$task-data" --out "$OUT/$task-data-sheet.png" --subjects 4 --frames 4
+  "$PY" -m fsvid2vid data sheet "$OUT/$task-data" --out "$OUT/$task-data-sheet.png" --subjects 4 --frames 4 --overwrite
   first=$(ls -d "$OUT/$task-data"/s*_c00 | head -n 1)
-  "$PY" -m fsvid2vid data preview "$first" --out "$OUT/$task-data-preview.mp4"
+  "$PY" -m fsvid2vid data preview "$first" --out "$OUT/$task-data-preview.mp4" --overwrite
 done
 echo
 echo "Demo outputs:"

@@ -48,6 +48,20 @@ def face_dir(tmp_path_factory) -> Path:
     return out
 
 
+@pytest.fixture(scope="session")
+def tiny_dance_model(tmp_path_factory, dance_dir) -> tuple[Path, Path, Path]:
+    """(training checkpoint, exported fp16 generator file, dataset) of a tiny dance model trained for 1 step."""
+    from fsvid2vid.models.checkpoint import latest_checkpoint
+    from fsvid2vid.models.generator_file import export_generator
+    from fsvid2vid.train.trainer import train
+    from tests.test_train import tiny_config
+
+    run = tmp_path_factory.mktemp("run")
+    train(tiny_config("dance", dance_dir, steps=1), run / "r", progress=False)
+    ckpt = latest_checkpoint(run / "r")
+    return ckpt, export_generator(ckpt, run / "dance-tiny.safetensors"), dance_dir
+
+
 def shared_or_skip(relative: str) -> Path:
     """A file under ../shared, or skip the test with a message saying why."""
     path = SHARED / relative

@@ -17,12 +17,9 @@ from fsvid2vid.train.trainer import train
 from tests.test_train import tiny_config
 
 
-@pytest.fixture(scope="module")
-def trained(tmp_path_factory, dance_dir):
-    run = tmp_path_factory.mktemp("run")
-    train(tiny_config("dance", dance_dir, steps=1), run / "r", progress=False)
-    ckpt = latest_checkpoint(run / "r")
-    return ckpt, export_generator(ckpt, run / "dance-tiny.safetensors"), dance_dir
+@pytest.fixture
+def trained(tiny_dance_model):
+    return tiny_dance_model
 
 
 def _cross(dance_dir):

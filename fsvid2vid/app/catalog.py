@@ -8,10 +8,11 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
+from fsvid2vid.atomic import read_safetensors_metadata
 from fsvid2vid.data.semantics import TASKS
 from fsvid2vid.errors import UserError
 from fsvid2vid.models import ModelConfig
-from fsvid2vid.models.generator_file import FORMAT, read_header
+from fsvid2vid.models.generator_file import FORMAT
 
 #: Where the bundled generator files live (the repository's models/ folder; absent in a non-editable install).
 BUNDLED_DIR = Path(__file__).resolve().parents[2] / "models"
@@ -40,7 +41,7 @@ def read_entry(path: Path | str) -> ModelEntry:
     path = Path(path)
     if not path.is_file():
         raise UserError(f"{path}: no such model file")
-    header = read_header(path)
+    header = read_safetensors_metadata(path)
     if header.get("format") != FORMAT:
         raise UserError(f"{path}: not an exported fsvid2vid generator; export a training checkpoint with "
                         "`fsvid2vid export --checkpoint CKPT --out FILE` and give that file")

@@ -33,7 +33,7 @@ import torch
 from tqdm import tqdm
 
 from fsvid2vid import __version__
-from fsvid2vid.atomic import atomic_path, write_json
+from fsvid2vid.atomic import atomic_path, check_output, write_json
 from fsvid2vid.data.encode import semantic_preview, tensor_to_rgb
 from fsvid2vid.data.layout import RGB_DIR, frame_name, read_image, read_meta, read_points
 from fsvid2vid.data.preview import sheet_row, stack_rows
@@ -122,9 +122,11 @@ def _load_truth(pair: CrossPair, n_frames: int, task: str) -> ClipTruth:
 
 def render_test_split(task: str, size: int, clips: int, frames: int, cache: Path, progress: bool) -> Path:
     """The test split's cross-identity clips at ``size`` px, rendered once into ``cache`` and reused."""
+    from fsvid2vid.data.layout import check_frame_count
     from fsvid2vid.data.synth.export import plan_split, write_jobs
 
     subjects = max(2, clips)
+    check_frame_count(subjects * 2 * frames, f"--max-clips {clips} x 2 clips x --frames {frames}")
     root = Path(cache) / f"{task}-test-{size}-s{subjects}-f{frames}"
     jobs = plan_split(task, "test", subjects, 1, frames, size, cross_identity=1)
     if all((root / job.name / "meta.json").is_file() for job in jobs):
@@ -139,10 +141,7 @@ def _check_output(out: Path, overwrite: bool) -> Path:
         raise UserError(f"{out}: the report must be a .json file")
     sheet = out.with_suffix(".png")
     for target in (out, sheet):
-        if not target.parent.is_dir():
-            raise UserError(f"{target}: its folder {target.parent} does not exist; create it or choose another --out")
-        if target.exists() and not overwrite:
-            raise UserError(f"{target}: already exists; pass --overwrite or choose another --out")
+        check_output(target, overwrite)
     return sheet
 
 

@@ -25,11 +25,9 @@ from typing import Any
 
 import torch
 import torch.nn.functional as F
-from safetensors import SafetensorError, safe_open
-from safetensors.torch import load_file
 from torch import nn
 
-from fsvid2vid.atomic import write_safetensors
+from fsvid2vid.atomic import read_safetensors, read_safetensors_metadata, write_safetensors
 from fsvid2vid.errors import UserError
 from fsvid2vid.eval.heatmaps import decode_heatmaps
 
@@ -197,16 +195,12 @@ def load_evaluator(path: Path | str, task: str | None = None, device: str | torc
     if not path.is_file():
         raise UserError(f"{path}: no such evaluator file; train one with `fsvid2vid evaluator train` or use "
                         "models/evaluators/<task>-64.safetensors")
+    if read_safetensors_metadata(path).get("format") != FORMAT:
+        raise UserError(f"{path}: not an fsvid2vid evaluator file")
+    state, header = read_safetensors(path, hint="train it again or use models/evaluators/<task>-64.safetensors")
     try:
-        with safe_open(str(path), framework="pt") as f:
-            header = f.metadata() or {}
-        if header.get("format") != FORMAT:
-            raise UserError(f"{path}: not an fsvid2vid evaluator file")
         config = EvaluatorConfig.from_dict(json.loads(header["config"]))
         info = json.loads(header.get("info", "{}"))
-        state = load_file(str(path))
-    except (SafetensorError, OSError) as exc:
-        raise UserError(f"{path}: truncated or not a safetensors file ({exc})") from None
     except (KeyError, TypeError, ValueError) as exc:
         raise UserError(f"{path}: damaged evaluator header ({exc!r}); train it again") from None
     if task is not None and config.task != task:

@@ -182,8 +182,13 @@ def machine_description() -> str:
 
 def train_evaluator(task: str, data: Path, out: Path, steps: int = 1000, batch: int = 32, lr: float = 2e-3,
                     seed: int = 0, threads: int | None = 1, progress: bool = True,
-                    command: str | None = None) -> dict[str, Any]:
-    """Train the ``task`` evaluator on the train-split frames of ``data`` and write it to ``out``; returns its info."""
+                    command: str | None = None, overwrite: bool = True) -> dict[str, Any]:
+    """Train the ``task`` evaluator on the train-split frames of ``data`` and write it to ``out``; returns its info.
+    Without ``overwrite`` an existing ``out`` is refused before training; with it, only an fsvid2vid file is
+    replaced."""
+    from fsvid2vid.atomic import check_output
+
+    check_output(out, overwrite)
     if steps < 1 or batch < 1:
         raise UserError(f"--steps {steps} / --batch {batch} are invalid: both must be at least 1")
     frames = load_frames(data, split="train")

@@ -11,7 +11,7 @@ import numpy as np
 import torch
 from tqdm import tqdm
 
-from fsvid2vid.atomic import write_json
+from fsvid2vid.atomic import FolderOfNewFiles, check_free_space, check_output, write_json
 from fsvid2vid.data.encode import semantic_preview, tensor_to_rgb
 from fsvid2vid.data.layout import read_meta
 from fsvid2vid.data.preview import sheet_row
@@ -46,7 +46,7 @@ def generate(checkpoint: Path, examples: list[Path], driving: Path, out: Path, s
              frames_dir: Path | None = None, sheet: Path | None = None, max_frames: int | None = None,
              overwrite: bool = False, device: str = "cpu", progress: bool = True, finetune: int = 0,
              seed: int = 0, attention_vis: Path | None = None, example_semantics: list[Path] | None = None,
-             retarget: bool = True, precision: str = "auto") -> dict[str, Any]:
+             retarget: bool = True, space_check: bool = True, precision: str = "auto") -> dict[str, Any]:
     """Write ``out`` (mp4) and ``out``.json (metadata); with ``side_by_side`` also ``<out stem>-side-by-side.mp4``
     (semantic | examples | generated | ground truth when the driving clip has RGB frames); with ``sheet`` a PNG:
     the examples, then semantic | generated | ground truth for four frames spread over the clip; with
@@ -55,20 +55,49 @@ def generate(checkpoint: Path, examples: list[Path], driving: Path, out: Path, s
     ``examples`` may be photos outside the clip layout: their semantic maps come from ``example_semantics`` (one
     folder of ``<layer>.png``, or PNG, per example) or are detected (dance, face). ``driving`` may be a video file:
     its subject is detected, followed and cropped, and with ``retarget`` its points are mapped onto the examples'
-    proportions and placement (docs/real-footage.md)."""
+    proportions and placement (docs/real-footage.md).
+
+    Nothing is written unless everything is: the videos, the PNG folders, the sheet and the JSON appear together at
+    the end, and existing files are replaced only with ``overwrite`` (and only files of the kinds written here)."""
     out = Path(out)
     if out.suffix.lower() != ".mp4":
         raise UserError(f"{out}: the output must be an .mp4 file")
     side = out.with_name(f"{out.stem}-side-by-side.mp4")
-    targets = [out, out.with_suffix(".json")] + ([side] if side_by_side else []) + ([sheet] if sheet else [])
-    for target in targets:
-        if not target.parent.is_dir():
-            raise UserError(f"{target}: its folder {target.parent} does not exist; create it or choose another --out")
-        if target.exists() and not overwrite:
-            raise UserError(f"{target}: already exists; pass --overwrite or choose another --out")
+    if sheet is not None and Path(sheet).suffix.lower() != ".png":
+        raise UserError(f"{sheet}: the sheet must be a .png file")
+    targets = [(out, "--out"), (out.with_suffix(".json"), "--out")] + ([(side, "--out")] if side_by_side else []) + \
+        ([(Path(sheet), "--sheet")] if sheet else [])
+    for target, option in targets:
+        check_output(target, overwrite, option)
+    if sheet is not None and Path(sheet).resolve() in {t.resolve() for t, _ in targets[:-1]}:
+        raise UserError(f"{sheet}: is also another output of this command; choose another --sheet")
+    created = [t for t, _ in targets if not (t.exists() or t.is_symlink())]
+    try:
+        with ExitStack() as folders:  # PNG folders: filled in hidden temporary folders, moved in at the very end
+            frames_out = attention_out = None
+            if frames_dir is not None:
+                frames_out = folders.enter_context(FolderOfNewFiles(frames_dir, "--frames-dir", overwrite))
+            if attention_vis is not None:
+                attention_out = folders.enter_context(FolderOfNewFiles(attention_vis, "--attention-vis", overwrite))
+            return _generate(checkpoint, examples, driving, out, side, side_by_side, frames_out, attention_out, sheet,
+                             max_frames, device, progress, finetune, seed, example_semantics, retarget, space_check,
+                             precision)
+    except BaseException:
+        for target in created:  # what this run wrote before it failed (a file it replaced stays complete)
+            if target.exists():
+                target.unlink()
+        raise
+
+
+def _generate(checkpoint: Path, examples: list[Path], driving: Path, out: Path, side: Path, side_by_side: bool,
+              frames_out: FolderOfNewFiles | None, attention_out: FolderOfNewFiles | None, sheet: Path | None,
+              max_frames: int | None, device: str, progress: bool, finetune: int, seed: int,
+              example_semantics: list[Path] | None, retarget: bool, space_check: bool, precision: str
+              ) -> dict[str, Any]:
+    attention = attention_out is not None
     synth = Synthesizer.from_checkpoint(checkpoint, device, precision)
     g = synth.config.generator
-    if attention_vis is not None and not (g.conditioning == "ours" and g.attention):
+    if attention and not (g.conditioning == "ours" and g.attention):
         raise UserError(f"{checkpoint}: this model has no attention over examples (conditioning {g.conditioning!r}, "
                         f"attention {g.attention}); drop --attention-vis")
     fps = 15  # semantic-map folders and points files carry no frame rate
@@ -93,11 +122,15 @@ def generate(checkpoint: Path, examples: list[Path], driving: Path, out: Path, s
     else:
         total = driving_length(driving, synth.layers)
         n = total if max_frames is None else min(max_frames, total)
+    names = [f"{i:06d}.png" for i in range(n)]
+    for folder in (frames_out, attention_out):
+        if folder is not None:
+            folder.check_names(names)
+    if space_check:
+        check_free_space(out.parent, _estimate_bytes(cfg.height, cfg.width, len(ex.paths), n, side_by_side,
+                                                     frames_out is not None, attention), f"{n} generated frames")
     torch.manual_seed(seed)
     finetune_losses = synth.finetune(ex, finetune, seed=seed) if finetune > 0 else []
-    for folder in (frames_dir, attention_vis):
-        if folder is not None:
-            folder.mkdir(parents=True, exist_ok=True)
     example_strip = np.concatenate([tensor_to_rgb(e) for e in ex.rgb], axis=1)
     sheet_frames = set(np.linspace(0, n - 1, min(4, n)).round().astype(int).tolist())
     sheet_groups: list[tuple[np.ndarray, ...]] = []
@@ -111,15 +144,15 @@ def generate(checkpoint: Path, examples: list[Path], driving: Path, out: Path, s
                                                                             cfg.height, cfg.width, n)
         for i, result in enumerate(synth.animate(ex, frames)):
             video.write(result.rgb)
-            if frames_dir is not None:
-                write_png(frames_dir / f"{i:06d}.png", result.rgb)
-            if attention_vis is not None:
+            if frames_out is not None:
+                write_png(frames_out.path(names[i]), result.rgb)
+            if attention_out is not None:
                 picture = attention_picture(result.rgb, ex.rgb, result.output.attention[0])
                 shares = attention_shares(result.output.attention[0]).flatten(0, 1)  # (positions, K)
                 lows, highs = shares.min(0).values.tolist(), shares.max(0).values.tolist()
                 share_range = [[min(r[0], lo), max(r[1], hi)] for r, lo, hi in zip(share_range, lows, highs)] \
                     if share_range else [[lo, hi] for lo, hi in zip(lows, highs)]
-                write_png(attention_vis / f"{i:06d}.png", picture)
+                write_png(attention_out.path(names[i]), picture)
             semantic = semantic_preview(result.driving.semantic, synth.layers)
             truth = [] if result.driving.rgb is None else [result.driving.rgb]
             if side_video is not None:
@@ -127,18 +160,35 @@ def generate(checkpoint: Path, examples: list[Path], driving: Path, out: Path, s
             if sheet is not None and i in sheet_frames:
                 sheet_groups.append((semantic, result.rgb, *truth))
             bar.update()
-    count, seconds = video.count, time.perf_counter() - started
-    if sheet is not None:
-        write_png(sheet, sheet_row([example_strip], sheet_groups, gap=2))
-    info = {
-        "checkpoint": str(checkpoint), "model": synth.info, "task": synth.config.task, "examples": ex.paths,
-        "K": len(ex.paths), "driving": str(driving), "frames": count, "fps": fps, "finetune_steps": finetune,
-        "finetune_l1_first_last": [round(x, 4) for x in finetune_losses[:1] + finetune_losses[-1:]], "seed": seed,
-        "seconds": round(seconds, 3), "device": str(device), "precision": synth.precision, "torch": torch.__version__,
-        "examples_detected": ex_set.extracted, "driving_video": real.counts if real is not None else None,
-        "retargeted": bool(real is not None and real.retargeted),
-        "attention_share_range": [[round(lo, 4), round(hi, 4)] for lo, hi in share_range] or None,
-        "outputs": [str(out)] + ([str(side)] if side_by_side else []) + ([str(sheet)] if sheet else []),
-    }
-    write_json(out.with_suffix(".json"), info)
+        count, seconds = video.count, time.perf_counter() - started
+        info = {
+            "checkpoint": str(checkpoint), "model": synth.info, "task": synth.config.task, "examples": ex.paths,
+            "K": len(ex.paths), "driving": str(driving), "frames": count, "fps": fps, "finetune_steps": finetune,
+            "finetune_l1_first_last": [round(x, 4) for x in finetune_losses[:1] + finetune_losses[-1:]],
+            "seed": seed, "seconds": round(seconds, 3), "device": str(device), "precision": synth.precision,
+            "torch": torch.__version__,
+            "examples_detected": ex_set.extracted, "driving_video": real.counts if real is not None else None,
+            "retargeted": bool(real is not None and real.retargeted),
+            "attention_share_range": [[round(lo, 4), round(hi, 4)] for lo, hi in share_range] or None,
+            "outputs": [str(out)] + ([str(side)] if side_by_side else []) + ([str(sheet)] if sheet else []),
+        }
+        # Still inside the block: should these fail, the videos' temporary files go too.
+        if sheet is not None:
+            write_png(sheet, sheet_row([example_strip], sheet_groups, gap=2))
+        write_json(out.with_suffix(".json"), info)
     return info
+
+
+def _estimate_bytes(height: int, width: int, k: int, n: int, side_by_side: bool, frames: bool,
+                    attention: bool) -> int:
+    """About how much disk the outputs of ``n`` frames take: H.264 at CRF 18 about a tenth of the raw pixels, PNGs
+    about half, each PNG file rounded up to a 4 KiB block."""
+    def png(raw: int) -> int:
+        return -(-raw // 2 // 4096) * 4096
+
+    raw = height * width * 3
+    total = n * raw // 10 + 65536
+    total += n * raw * (3 + k) // 10 if side_by_side else 0
+    total += n * png(raw) if frames else 0
+    total += n * png(raw * (1 + 2 * k)) if attention else 0
+    return total

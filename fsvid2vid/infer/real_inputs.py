@@ -69,7 +69,7 @@ def _given_semantics(photo: Path, semantics: Path, layers: tuple[SemanticLayer, 
         if not semantics.is_dir() and len(layers) > 1:
             raise UserError(f"{semantics}: the model has {len(layers)} semantic layers; give a folder with "
                             f"{', '.join(f'{x.name}.png' for x in layers)}")
-        array = read_image(path, 3 if layer.kind == "color" else 1)
+        array = read_image(path, 3 if layer.kind == "color" else 1, hint="check the semantic map")
         _check_aspect(path, array, height, width)
         array = _resize(array, height, width, nearest=layer.kind == "label")
         if layer.kind == "label" and int(array.max()) >= layer.num_classes:

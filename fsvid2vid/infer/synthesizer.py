@@ -21,7 +21,16 @@ import numpy as np
 import torch
 
 from fsvid2vid.data.encode import rgb_to_tensor, semantic_to_tensor, tensor_to_rgb
-from fsvid2vid.data.layout import RGB_DIR, ClipMeta, clip_layer_folders, frame_name, read_image, read_layers, read_meta
+from fsvid2vid.data.layout import (
+    RGB_DIR,
+    ClipMeta,
+    clip_layer_folders,
+    frame_name,
+    points_array,
+    read_image,
+    read_layers,
+    read_meta,
+)
 from fsvid2vid.data.semantics import SemanticLayer, task_layers
 from fsvid2vid.errors import UserError
 from fsvid2vid.models import FewShotGenerator, FrameOutput, ModelConfig
@@ -100,9 +109,9 @@ def driving_clip(clip_dir: Path | str, max_frames: int | None = None) -> Iterato
     clip_dir = Path(clip_dir)
     meta = read_meta(clip_dir)
     n = meta.n_frames if max_frames is None else min(meta.n_frames, max_frames)
+    with_rgb = (clip_dir / RGB_DIR).is_dir()  # a clip of semantic maps only has no rgb/ at all
     for index in range(n):
-        rgb_path = clip_dir / RGB_DIR / frame_name(index)
-        rgb = read_image(rgb_path, 3, (meta.height, meta.width)) if rgb_path.is_file() else None
+        rgb = read_image(clip_dir / RGB_DIR / frame_name(index), 3, (meta.height, meta.width)) if with_rgb else None
         yield DrivingFrame(_frame_semantics(clip_dir, meta, index), rgb)
 
 
@@ -149,12 +158,13 @@ def driving_source(path: Path | str, layers: tuple[SemanticLayer, ...], height: 
     if path.is_file() and path.suffix.lower() == ".json":
         try:
             data = json.loads(path.read_text())
-            fmt, frames = data["format"], np.asarray(data["frames"], np.float32)
+            fmt, frames = data["format"], data["frames"]
         except (OSError, ValueError, KeyError, TypeError) as exc:
             raise UserError(f"{path}: not a points JSON ({exc}); see docs/data.md for the format") from None
         drawers = _point_drawers()
-        if fmt not in drawers or frames.ndim != 3 or frames.shape[-1] != 3:
+        if fmt not in drawers:
             raise UserError(f"{path}: needs format coco18 or dlib68 and frames of [x, y, confidence] points")
+        frames = points_array(frames, path, height, width, "see docs/data.md for the format")
         layer_name, draw = drawers[fmt]
         if [layer.name for layer in layers] != [layer_name]:
             raise UserError(f"{path}: {fmt} points draw only the {layer_name!r} layer, but the model needs "

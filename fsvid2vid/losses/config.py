@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Literal
 
 
 @dataclass
@@ -21,7 +22,7 @@ class LossConfig:
     part_mask: float = 10.0  # label layers: m_e pushed to 1 where the warped example's labels disagree (anti-ghost)
     vgg: float = 10.0  # VGG19 perceptual loss; used only when vgg_weights is set
     vgg_weights: str | None = None  # path of VGG19 weights as safetensors (torchvision key names); None: no VGG
-    flow_method: str = "dis"  # OpenCV ground-truth flow: "dis" or "farneback"
+    flow_method: Literal["dis", "farneback"] = "dis"  # OpenCV ground-truth flow: "dis" or "farneback"
 
     def weight(self, term: str) -> float:
         """The weight of the loss term ``term`` (a field name)."""

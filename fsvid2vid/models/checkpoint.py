@@ -3,7 +3,8 @@
 A run folder holds ``checkpoints/step-0000500.safetensors`` with ``step-0000500.json`` next to it, and
 ``checkpoints/latest.json`` naming the newest complete pair. Each file is written under a temporary name and renamed,
 and ``latest.json`` is replaced only after both files are in place, so a process killed while writing never replaces
-the last good checkpoint. Nothing is ever unpickled.
+the last good checkpoint. Reading checks the file's SHA-256 and that every tensor is finite, and a damaged checkpoint's
+error names the earlier ones (``train --resume PATH`` continues from any of them). Nothing is ever unpickled.
 """
 
 from __future__ import annotations
@@ -13,16 +14,24 @@ from pathlib import Path
 from typing import Any
 
 import torch
-from safetensors import SafetensorError
-from safetensors.torch import load_file
 from torch import nn
 
-from fsvid2vid.atomic import write_json, write_safetensors
+from fsvid2vid.atomic import os_error_message, read_safetensors, write_json, write_safetensors
 from fsvid2vid.errors import UserError
 
 FORMAT = "fsvid2vid-train-checkpoint"
 VERSION = 1
 LATEST = "latest.json"
+#: Checkpoints newer than the one a run resumed from are renamed with this suffix (kept, never pruned).
+ABANDONED_SUFFIX = ".abandoned"
+
+
+def checkpoint_step(path: Path) -> int:
+    """The step of ``.../step-0000500.safetensors`` (-1 for another name)."""
+    try:
+        return int(Path(path).stem.split("-")[1])
+    except (IndexError, ValueError):
+        return -1
 
 
 def state_tensors(modules: dict[str, nn.Module], optimizers: dict[str, torch.optim.Optimizer]
@@ -50,7 +59,10 @@ def save_checkpoint(run_dir: Path, step: int, modules: dict[str, nn.Module],
                     optimizers: dict[str, torch.optim.Optimizer], meta: dict[str, Any], keep: int = 3) -> Path:
     """Write the checkpoint of ``step`` and point ``latest.json`` at it; keep the ``keep`` newest. Returns its path."""
     folder = Path(run_dir) / "checkpoints"
-    folder.mkdir(parents=True, exist_ok=True)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise UserError(f"{folder}: cannot be created ({os_error_message(exc)}); choose a writable --out") from None
     tensors, optim_meta = state_tensors(modules, optimizers)
     tensors["rng.torch"] = torch.get_rng_state()
     if torch.cuda.is_available():
@@ -80,22 +92,40 @@ def latest_checkpoint(run_dir: Path) -> Path | None:
     return pointer.parent / f"{stem}.safetensors"
 
 
+def earlier_checkpoints(path: Path) -> list[Path]:
+    """The other checkpoints next to ``path`` that are older than it, newest first."""
+    path = Path(path)
+    return sorted((p for p in path.parent.glob("step-*.safetensors") if p.name < path.name), reverse=True)
+
+
+def _earlier_hint(path: Path) -> str:
+    earlier = earlier_checkpoints(path)
+    if not earlier:
+        return "no earlier checkpoint is left in its folder"
+    return f"continue from an earlier one with train --resume {earlier[0]}"
+
+
 def read_checkpoint(path: Path) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
-    """(tensors, metadata) of a checkpoint, with one-line errors for missing, truncated or foreign files."""
+    """(tensors, metadata) of a checkpoint, with one-line errors for missing, truncated, damaged (checksum, NaN or
+    infinite values) or foreign files."""
     path = Path(path)
     meta_path = path.with_suffix(".json")
     if not path.is_file():
         raise UserError(f"{path}: no such checkpoint")
-    try:
-        tensors = load_file(str(path))
-    except (SafetensorError, OSError, ValueError) as exc:
-        raise UserError(f"{path}: truncated or not a safetensors file ({exc}); use an earlier checkpoint") from None
+    tensors, header = read_safetensors(path, hint=_earlier_hint(path))
     try:
         meta = json.loads(meta_path.read_text())
     except (OSError, ValueError) as exc:
-        raise UserError(f"{meta_path}: missing or unreadable checkpoint metadata ({exc})") from None
-    if meta.get("format") != FORMAT:
-        raise UserError(f"{path}: not an fsvid2vid training checkpoint (format {meta.get('format')!r})")
+        raise UserError(f"{meta_path}: missing or unreadable checkpoint metadata ({exc}); "
+                        f"{_earlier_hint(path)}") from None
+    if not isinstance(meta, dict) or meta.get("format") != FORMAT or header.get("format") != FORMAT:
+        raise UserError(f"{path}: not an fsvid2vid training checkpoint")
+    missing = sorted({"step", "task", "optim"} - set(meta))
+    if missing or not isinstance(meta.get("config", {}), dict):
+        raise UserError(f"{meta_path}: damaged checkpoint metadata (missing {', '.join(missing) or 'config'}); "
+                        f"{_earlier_hint(path)}")
+    if "rng.torch" not in tensors:
+        raise UserError(f"{path}: damaged checkpoint (no RNG state); {_earlier_hint(path)}")
     return tensors, meta
 
 

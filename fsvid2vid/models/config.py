@@ -14,6 +14,7 @@ from typing import Any
 
 from fsvid2vid.data.semantics import TASKS, frame_size, task_aspect, task_layers
 from fsvid2vid.errors import UserError
+from fsvid2vid.fields import checked_values
 
 SIZES = ("tiny", "64", "128", "256", "paper")
 CONDITIONINGS = ("ours", "encoder", "concat_style", "adain")
@@ -135,7 +136,8 @@ def _build(cls, values: dict[str, Any], where: str, **extra):
     unknown = sorted(set(values) - names)
     if unknown:
         raise UserError(f"unknown {where} config key(s) {', '.join(unknown)}: known are {', '.join(sorted(names))}")
-    return cls(**values, **extra)
+    prefix = "model." if where == "model" else f"model.{where}."
+    return cls(**checked_values(cls, values, prefix), **extra)  # the field types checked first (fsvid2vid.fields)
 
 
 # ----------------------------------------------------------------------------------------------------------------

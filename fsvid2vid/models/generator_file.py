@@ -1,7 +1,8 @@
 """Generator files: export from a training checkpoint (fp16 safetensors, config inside), and load either kind.
 
 An exported file is one safetensors file whose header metadata holds the model config as JSON, so it is
-self-contained: ``load_generator`` needs nothing else. Nothing is ever unpickled.
+self-contained: ``load_generator`` needs nothing else. Loading checks the file's SHA-256 (files exported before
+2026-12 carry none) and that every weight is finite. Nothing is ever unpickled.
 """
 
 from __future__ import annotations
@@ -11,9 +12,8 @@ from pathlib import Path
 from typing import Any
 
 import torch
-from safetensors import SafetensorError, safe_open
 
-from fsvid2vid.atomic import write_safetensors
+from fsvid2vid.atomic import check_output, read_safetensors, read_safetensors_metadata, write_safetensors
 from fsvid2vid.errors import UserError
 from fsvid2vid.models import FewShotGenerator, ModelConfig
 from fsvid2vid.models.checkpoint import FORMAT as TRAIN_FORMAT
@@ -23,11 +23,29 @@ FORMAT = "fsvid2vid-generator"
 _PREFIX = "model.generator."
 
 
+#: The largest magnitude fp16 holds; larger weights would be exported as infinity.
+FP16_MAX = 65504.0
+
+
 def export_generator(checkpoint: Path | str, out: Path | str, half: bool = True,
-                     info: dict[str, Any] | None = None) -> Path:
-    """Write the generator of a training checkpoint to ``out`` (fp16 unless ``half`` is False), atomically."""
+                     info: dict[str, Any] | None = None, overwrite: bool = True) -> Path:
+    """Write the generator of a training checkpoint to ``out`` (fp16 unless ``half`` is False), atomically.
+
+    Without ``overwrite`` an existing ``out`` is refused; with it, only an fsvid2vid file is replaced."""
+    out = Path(out)
+    check_output(out, overwrite)
+    if out.exists() and out.resolve() == Path(checkpoint).resolve():
+        raise UserError(f"{out}: is the checkpoint being exported; choose another --out")
     tensors, meta = read_checkpoint(Path(checkpoint))
+    model = _model_section(meta, Path(checkpoint))
     weights = {k[len(_PREFIX):]: v for k, v in tensors.items() if k.startswith(_PREFIX)}
+    if not weights:
+        raise UserError(f"{checkpoint}: holds no generator weights; is it a training checkpoint of fsvid2vid?")
+    if half:
+        for key, value in weights.items():
+            if value.is_floating_point() and value.numel() and float(value.abs().max()) > FP16_MAX:
+                raise UserError(f"{checkpoint}: weight {key} exceeds the fp16 range ({float(value.abs().max()):.3g} "
+                                f"> {FP16_MAX:g}); export it with --fp32")
     init_from = meta["config"].get("run", {}).get("init_from")
     if init_from:  # a run started from another generator: say which, and count the generator's steps in all
         lineage: dict[str, Any] = {"init_from": init_from}
@@ -35,17 +53,15 @@ def export_generator(checkpoint: Path | str, out: Path | str, half: bool = True,
             lineage["total_steps"] = int(meta["steps_before"]) + int(meta["step"])
         info = {**lineage, **(info or {})}
     header = {"format": FORMAT, "task": meta["task"], "step": str(meta["step"]),
-              "config": json.dumps(meta["config"]["model"]), "info": json.dumps(info or {})}
+              "config": json.dumps(model), "info": json.dumps(info or {})}
     return write_safetensors(out, weights, header, half=half)
 
 
-def read_header(path: Path | str) -> dict[str, str]:
-    """The metadata of a safetensors file's header (without reading its tensors), or a one-line error."""
-    try:
-        with safe_open(str(path), framework="pt") as f:
-            return f.metadata() or {}
-    except (SafetensorError, OSError, ValueError) as exc:
-        raise UserError(f"{path}: truncated or not a safetensors file ({exc})") from None
+def _model_section(meta: dict[str, Any], path: Path) -> dict[str, Any]:
+    model = (meta.get("config") or {}).get("model")
+    if not isinstance(model, dict):
+        raise UserError(f"{path}: its metadata has no model config; is it a training checkpoint of fsvid2vid?")
+    return model
 
 
 def load_generator(path: Path | str, device: str | torch.device = "cpu") -> tuple[FewShotGenerator, ModelConfig,
@@ -57,23 +73,18 @@ def load_generator(path: Path | str, device: str | torch.device = "cpu") -> tupl
     path = Path(path)
     if not path.is_file():
         raise UserError(f"{path}: no such checkpoint; give a models/*.safetensors file or a training checkpoint")
-    header = read_header(path)
+    header = read_safetensors_metadata(path)
     if header.get("format") == FORMAT:
+        weights, header = read_safetensors(path, hint="export it again or use another generator file")
         try:
             config = ModelConfig.from_dict(json.loads(header["config"]))
             info = json.loads(header.get("info", "{}"))
-        except (KeyError, ValueError) as exc:
-            raise UserError(f"{path}: damaged generator header ({exc}); export it again") from None
-        from safetensors.torch import load_file
-
-        try:
-            weights = load_file(str(path))
-        except (SafetensorError, OSError) as exc:
-            raise UserError(f"{path}: truncated or not a safetensors file ({exc})") from None
+        except (KeyError, ValueError, TypeError, AttributeError) as exc:
+            raise UserError(f"{path}: damaged generator header ({exc!r}); export it again") from None
         info = {"step": int(header.get("step", 0)), **info}
     elif header.get("format") == TRAIN_FORMAT:
         tensors, meta = read_checkpoint(path)
-        config = ModelConfig.from_dict(meta["config"]["model"])
+        config = ModelConfig.from_dict(_model_section(meta, path))
         weights = {k[len(_PREFIX):]: v for k, v in tensors.items() if k.startswith(_PREFIX)}
         info = {"step": int(meta["step"])}
     else:

@@ -1,6 +1,9 @@
 """Typed training configuration. Every default lives in a dataclass field here or in
 :mod:`fsvid2vid.models.config`; a YAML file in ``configs/`` only overrides fields.
 
+Values are checked on load against the fields' types and ranges (:mod:`fsvid2vid.fields`): ``steps: "three"`` or
+``lr: -0.001`` is a one-line error naming the file and the key.
+
 A config file looks like::
 
     task: dance
@@ -16,15 +19,18 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any, Literal
 
 import yaml
 
 from fsvid2vid.data.dataset import AugmentConfig
 from fsvid2vid.errors import UserError
+from fsvid2vid.fields import AtLeast1, Positive, Range, build, check_instance, check_keys
 from fsvid2vid.losses.config import LossConfig
 from fsvid2vid.models.config import ModelConfig, model_preset
 from fsvid2vid.models.precision import PRECISIONS
+
+Beta = Annotated[float, Range(0, 1, high_inclusive=False)]
 
 
 @dataclass
@@ -32,26 +38,26 @@ class DataConfig:
     """Where the training clips are and how items are drawn (see fsvid2vid.data.dataset)."""
 
     root: str = "data/dance-train"  # dataset folder of clip folders (fsvid2vid data synth --out ...)
-    max_stride: int = 4  # target frames are 1..max_stride frames apart
-    augment: AugmentConfig = field(default_factory=AugmentConfig)  # shared flip / zoom / colour jitter per item;
-    #                            YAML: a mapping of AugmentConfig fields, or false for none
+    max_stride: AtLeast1 = 4  # target frames are 1..max_stride frames apart
+    augment: AugmentConfig | bool = field(default_factory=AugmentConfig)  # shared flip / zoom / colour jitter per
+    #                            item; YAML: a mapping of AugmentConfig fields, or false for none (always an
+    #                            AugmentConfig once built)
     workers: int = 1  # DataLoader worker processes (0: load in the training process)
 
     def __post_init__(self) -> None:
         if isinstance(self.augment, bool):  # `augment: false` (and configs written before 2026-12-02)
             self.augment = AugmentConfig(enabled=self.augment)
         elif isinstance(self.augment, dict):
-            _check_keys(AugmentConfig, self.augment, "data.augment")
-            self.augment = AugmentConfig(**self.augment)
+            self.augment = build(AugmentConfig, self.augment, "data.augment", prefix="data.augment.")
 
 
 @dataclass
 class OptimConfig:
     """Adam, as in the paper (lr 0.0004, betas (0.5, 0.999)), with an optional two-time-scale update."""
 
-    lr: float = 4e-4
-    beta1: float = 0.5
-    beta2: float = 0.999
+    lr: Positive = 4e-4
+    beta1: Beta = 0.5
+    beta2: Beta = 0.999
     two_time_scale: bool = False  # TTUR: generator lr / 2, discriminators lr * 2, beta1 = 0 (vid2vid's option)
     grad_clip: float = 0.0  # clip gradient norms to this (0: off)
 
@@ -60,13 +66,13 @@ class OptimConfig:
 class ScheduleConfig:
     """Length of the run, batch, K, and the progressive sequence length T."""
 
-    steps: int = 3000  # optimisation steps in all
-    batch_size: int = 4  # clips per step (per process under torchrun)
-    K_max: int = 2  # K is drawn per batch from 1..K_max, so one model serves any K
+    steps: AtLeast1 = 3000  # optimisation steps in all
+    batch_size: AtLeast1 = 4  # clips per step (per process under torchrun)
+    K_max: AtLeast1 = 2  # K is drawn per batch from 1..K_max, so one model serves any K
     single_frame_steps: int = 1000  # T = 1 for the first steps (no temporal networks yet, as in the paper)
-    T_start: int = 2  # T after the single-frame phase ...
+    T_start: AtLeast1 = 2  # T after the single-frame phase ...
     T_double_every: int = 1000  # ... doubled every this many steps ...
-    T_max: int = 4  # ... up to this
+    T_max: AtLeast1 = 4  # ... up to this
 
     def T(self, step: int) -> int:
         """Sequence length at ``step``."""
@@ -81,15 +87,15 @@ class RunConfig:
     """Checkpoints, logging, safety nets, seeds and devices."""
 
     seed: int = 0  # model initialisation and data order
-    checkpoint_every: int = 250  # steps between checkpoints (one is also written at the end and on SIGINT/SIGTERM)
-    keep_checkpoints: int = 3  # most recent checkpoints kept on disk
-    log_every: int = 10  # steps between TensorBoard scalar logs
-    image_every: int = 250  # steps between TensorBoard image grids
-    nan_patience: int = 5  # this many non-finite steps in a row stop the run
+    checkpoint_every: AtLeast1 = 250  # steps between checkpoints (one is also written at the end and on SIGINT/SIGTERM)
+    keep_checkpoints: AtLeast1 = 3  # most recent checkpoints kept on disk
+    log_every: AtLeast1 = 10  # steps between TensorBoard scalar logs
+    image_every: AtLeast1 = 250  # steps between TensorBoard image grids
+    nan_patience: AtLeast1 = 5  # this many non-finite steps in a row stop the run
     device: str = "auto"  # "auto" (CUDA when available), "cpu", "cuda", "cuda:1", ...
-    precision: str = "fp32"  # "fp32", "bf16" (autocast: convolutions and matmuls in bf16, losses and weights in
-    #                          fp32, CPU or CUDA) or "auto" (bf16 where the hardware runs it natively); fp32 until an
-    #                          equal-budget run shows bf16 trains as well (docs/performance.md)
+    precision: Literal[PRECISIONS] = "fp32"  # "fp32", "bf16" (autocast: convolutions and matmuls in bf16, losses
+    #                          and weights in fp32, CPU or CUDA) or "auto" (bf16 where the hardware runs it natively);
+    #                          fp32 until an equal-budget run shows bf16 trains as well (docs/performance.md)
     threads: int = 0  # torch CPU threads (0: torch's default)
     init_from: str | None = None  # a new run's generator starts from this generator file or training checkpoint
     # (same model config; the discriminators and optimisers start fresh): fine-tuning, or continuing a bundled model
@@ -99,7 +105,7 @@ class RunConfig:
 class TrainConfig:
     """A whole training run."""
 
-    task: str = "dance"
+    task: Literal["dance", "face", "street"] = "dance"
     model_size: str = "64"
     model: ModelConfig | None = None  # None: model_preset(task, model_size)
     data: DataConfig = field(default_factory=DataConfig)
@@ -117,15 +123,21 @@ class TrainConfig:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any], where: str = "config") -> TrainConfig:
-        """Build from a (possibly partial) dict: ``model`` overrides the preset of (task, model_size)."""
+        """Build from a (possibly partial) dict: ``model`` overrides the preset of (task, model_size). Every value is
+        checked against its field's type and range (:mod:`fsvid2vid.fields`)."""
         data = dict(data or {})
-        _check_keys(cls, data, where)
-        task, size = str(data.get("task", cls.task)), str(data.get("model_size", cls.model_size))
-        model = model_preset(task, size).to_dict()
+        check_keys(cls, data, where)
+        if isinstance(data.get("model_size"), int) and not isinstance(data.get("model_size"), bool):
+            data["model_size"] = str(data["model_size"])  # YAML reads model_size: 64 as a number
+        top = build(cls, {k: v for k, v in data.items() if k in ("task", "model_size")}, where)
+        task, size = top.task, top.model_size
         overrides = data.get("model") or {}
         if not isinstance(overrides, dict):
             raise UserError(f"{where}: 'model' must be a mapping of overrides")
-        model = ModelConfig.from_dict(_merge(model, overrides))
+        try:
+            model = ModelConfig.from_dict(_merge(model_preset(task, size).to_dict(), overrides))
+        except UserError as exc:
+            raise UserError(f"{where}: {exc}") from None
         if model.task != task:
             raise UserError(f"{where}: model.task {model.task!r} differs from task {task!r}")
         parts = {}
@@ -138,23 +150,18 @@ class TrainConfig:
                 values = {k: v for k, v in values.items() if k != "bf16"}
                 if data["run"]["bf16"] is True:
                     values.setdefault("precision", "bf16")
-            _check_keys(sub, values, f"{where}: {name}")
-            parts[name] = sub(**values)
+            check_keys(sub, values, f"{where}: {name}")
+            parts[name] = build(sub, values, where, prefix=f"{name}.")
         cfg = cls(task=task, model_size=size, model=model, **parts)
         cfg.validate(where)
         return cfg
 
     def validate(self, where: str = "config") -> None:
-        s = self.schedule
-        if min(s.steps, s.batch_size, s.K_max, s.T_start, s.T_max) < 1 or s.single_frame_steps < 0:
-            raise UserError(f"{where}: schedule steps, batch_size, K_max, T_start and T_max must be >= 1")
-        if self.loss.flow_method not in ("dis", "farneback"):
-            raise UserError(f"{where}: loss.flow_method must be 'dis' or 'farneback', got {self.loss.flow_method!r}")
-        if self.run.checkpoint_every < 1 or self.run.keep_checkpoints < 1 or self.run.nan_patience < 1:
-            raise UserError(f"{where}: run.checkpoint_every, keep_checkpoints and nan_patience must be >= 1")
-        if self.run.precision not in PRECISIONS:
-            raise UserError(f"{where}: run.precision must be one of {', '.join(PRECISIONS)}, "
-                            f"got {self.run.precision!r}")
+        """Check every field against its type and range (also after fields were set in code)."""
+        try:
+            check_instance(self)
+        except UserError as exc:
+            raise UserError(f"{where}: {exc}") from None
 
 
 def load_config(path: Path | str, overrides: dict[str, Any] | None = None) -> TrainConfig:
@@ -202,10 +209,3 @@ def _merge(base: dict[str, Any], overrides: dict[str, Any]) -> dict[str, Any]:
     for key, value in overrides.items():
         out[key] = _merge(out[key], value) if isinstance(value, dict) and isinstance(out.get(key), dict) else value
     return out
-
-
-def _check_keys(cls, values: dict[str, Any], where: str) -> None:
-    names = {f.name for f in dataclasses.fields(cls)}
-    unknown = sorted(set(values) - names)
-    if unknown:
-        raise UserError(f"{where}: unknown key(s) {', '.join(unknown)}; known: {', '.join(sorted(names))}")

@@ -10,13 +10,17 @@ schedule), lets the generator produce the T frames one after another (the previo
 
 A step whose loss or gradients are not finite is skipped and logged; ``nan_patience`` such steps in a row stop the
 run with an error naming the last good checkpoint. Checkpoints are written every ``checkpoint_every`` steps, at the
-end, and when SIGINT or SIGTERM arrives (after the current step); ``resume`` continues a run exactly.
+end, and when SIGINT or SIGTERM arrives (after the current step); ``resume`` continues a run exactly, from the latest
+checkpoint or from one given by path. A missing or corrupt frame, read in a data-loading process or not, stops the run
+with that one-line error after a checkpoint of the last complete step, as does a data-loading process that died.
 """
 
 from __future__ import annotations
 
+import contextlib
 import math
 import os
+import shutil
 import signal
 import time
 from pathlib import Path
@@ -28,16 +32,28 @@ import torch.distributed as dist
 import yaml
 from torch import Tensor, nn
 from torch.nn.parallel import DistributedDataParallel
-from torch.utils.data import DataLoader
+from torch.utils.data import DataLoader, Dataset
+from torch.utils.data import default_collate as _default_collate
 from tqdm import tqdm
 
+from fsvid2vid.atomic import atomic_path, write_json
 from fsvid2vid.data.dataset import FewShotBatchSampler, FewShotVideoDataset
 from fsvid2vid.data.encode import label_channel_slices, semantic_preview, tensor_to_rgb
+from fsvid2vid.data.layout import OutputFolder
+from fsvid2vid.devices import resolve_device
 from fsvid2vid.errors import UserError
 from fsvid2vid.losses import load_vgg19
 from fsvid2vid.losses.objective import Batch, discriminator_losses, generator_losses, weighted_total
 from fsvid2vid.models import FewShotGenerator, ImageDiscriminator, TemporalDiscriminator
-from fsvid2vid.models.checkpoint import latest_checkpoint, read_checkpoint, restore, save_checkpoint
+from fsvid2vid.models.checkpoint import (
+    ABANDONED_SUFFIX,
+    LATEST,
+    checkpoint_step,
+    latest_checkpoint,
+    read_checkpoint,
+    restore,
+    save_checkpoint,
+)
 from fsvid2vid.models.generator_file import load_generator
 from fsvid2vid.models.precision import resolve_precision
 from fsvid2vid.models.rollout import ClipGenerator, ClipOutput, generate_clip
@@ -48,28 +64,21 @@ class TrainingDiverged(UserError):
     """Too many non-finite steps in a row."""
 
 
-def resolve_device(name: str) -> torch.device:
-    """"auto" picks CUDA when available; under torchrun each process takes cuda:LOCAL_RANK."""
-    if name == "auto":
-        name = "cuda" if torch.cuda.is_available() else "cpu"
-    device = torch.device(name)
-    if device.type == "cuda":
-        if not torch.cuda.is_available():
-            raise UserError(f"device {name!r} asked for, but this torch sees no CUDA device; use --device cpu")
-        if device.index is None:
-            device = torch.device("cuda", int(os.environ.get("LOCAL_RANK", 0)))
-    return device
 
 
 class Trainer:
     """Builds the networks, the data and the optimisers of a :class:`TrainConfig`, and runs it."""
 
-    def __init__(self, cfg: TrainConfig, run_dir: Path | str, resume: bool = False, progress: bool = True):
+    def __init__(self, cfg: TrainConfig, run_dir: Path | str, resume: bool | Path | str = False,
+                 progress: bool = True):
+        """``resume``: False for a new run, True to continue from the latest checkpoint in ``run_dir``, or the path of
+        a checkpoint to continue from (e.g. an earlier one when the latest is damaged)."""
+        cfg.validate("config")
         self.cfg, self.run_dir, self.progress = cfg, Path(run_dir), progress
         self.world_size = int(os.environ.get("WORLD_SIZE", 1))
         self.rank = int(os.environ.get("RANK", 0))
         self.distributed = self.world_size > 1
-        self.device = resolve_device(cfg.run.device)
+        self.device = resolve_device(cfg.run.device, "--device / run.device")
         self.precision = resolve_precision(cfg.run.precision, self.device)
         if self.distributed and not dist.is_initialized():
             dist.init_process_group("nccl" if self.device.type == "cuda" else "gloo")
@@ -127,6 +136,9 @@ class Trainer:
         self.bad_steps = 0
         self.last_checkpoint: Path | None = None
         self._stop_signal: int | None = None
+        if resume is not False and resume is not True and resume is not None:
+            self._resume(Path(resume))
+            return
         existing = latest_checkpoint(self.run_dir)
         if resume:
             if existing is None:
@@ -135,8 +147,10 @@ class Trainer:
         elif existing is not None:
             raise UserError(f"{self.run_dir}: already holds a run (checkpoint {existing.name}); pass --resume to "
                             "continue it or choose another --out")
-        elif cfg.run.init_from:
-            self._init_generator(Path(cfg.run.init_from))
+        else:
+            _check_new_run_folder(self.run_dir)
+            if cfg.run.init_from:
+                self._init_generator(Path(cfg.run.init_from))
 
     # -- checkpoints ------------------------------------------------------------------------------------------------
 
@@ -148,12 +162,18 @@ class Trainer:
         return {"generator": self.opt_g, "discriminators": self.opt_d}
 
     def save(self) -> Path | None:
-        """Write a checkpoint of the current step (rank 0 only)."""
+        """Write a checkpoint of the current step (rank 0 only). A failed write (a full disk) is a one-line error that
+        names the last good checkpoint."""
         if self.is_main:
             meta = {"config": self.cfg.to_dict(), "task": self.cfg.task, "bad_steps": self.bad_steps,
                     "steps_before": self.steps_before}
-            self.last_checkpoint = save_checkpoint(self.run_dir, self.step, self._modules(), self._optimizers(),
-                                                   meta, keep=self.cfg.run.keep_checkpoints)
+            try:
+                self.last_checkpoint = save_checkpoint(self.run_dir, self.step, self._modules(), self._optimizers(),
+                                                       meta, keep=self.cfg.run.keep_checkpoints)
+            except UserError as exc:
+                last = f"last good checkpoint: {self.last_checkpoint} (train --resume continues from it)" \
+                    if self.last_checkpoint else "no checkpoint written yet"
+                raise UserError(f"{exc}; checkpoint of step {self.step} not written, {last}") from None
         if self.distributed:
             dist.barrier()
         return self.last_checkpoint
@@ -167,6 +187,28 @@ class Trainer:
         self.bad_steps = int(meta.get("bad_steps", 0))
         self.steps_before = int(meta.get("steps_before", 0))
         self.last_checkpoint = path
+        if self.is_main:
+            self._set_aside_newer_checkpoints()
+            for stale in (self.run_dir / "checkpoints").glob(".step-*"):  # a process killed while writing one
+                stale.unlink(missing_ok=True)
+
+    def _set_aside_newer_checkpoints(self) -> None:
+        """Resuming from an earlier checkpoint: the run's newer ones (a damaged latest one, or a timeline left
+        behind) are renamed ``*.abandoned`` rather than replaced or pruned; latest.json then names the new ones."""
+        folder = self.run_dir / "checkpoints"
+        newer = [p for p in folder.glob("step-*.safetensors") if checkpoint_step(p) > self.step]
+        for p in sorted(newer):
+            for part in (p, p.with_suffix(".json")):
+                if part.exists():
+                    os.replace(part, part.with_name(part.name + ABANDONED_SUFFIX))
+        if newer:
+            pointer = folder / LATEST
+            if self.last_checkpoint is not None and self.last_checkpoint.parent.resolve() == folder.resolve():
+                write_json(pointer, {"step": self.step, "stem": self.last_checkpoint.stem})
+            else:
+                pointer.unlink(missing_ok=True)  # it named a checkpoint now set aside
+            tqdm.write(f"train: resuming at step {self.step}; newer checkpoints kept as *{ABANDONED_SUFFIX}: "
+                       f"{', '.join(p.name for p in sorted(newer))}")
 
     def _init_generator(self, path: Path) -> None:
         """Start the generator from the weights of ``path`` (an exported generator or a training checkpoint)."""
@@ -249,16 +291,31 @@ class Trainer:
     # -- the loop ---------------------------------------------------------------------------------------------------
 
     def _loader(self) -> DataLoader:
+        """Batches from ``self.step`` on; an item that cannot be read arrives as a :class:`DataFailure`."""
         s = self.cfg.schedule
         sampler = FewShotBatchSampler(len(self.dataset), s.batch_size, T=s.T, K_max=s.K_max, seed=self.cfg.run.seed,
                                       num_steps=s.steps, start_step=self.step, rank=self.rank,
                                       world_size=self.world_size)
         workers = self.cfg.data.workers
         # Its own generator: creating the loader must not draw from the global RNG (exact resume).
-        return DataLoader(self.dataset, batch_sampler=sampler, num_workers=workers,
+        return DataLoader(_ReportingItems(self.dataset), batch_sampler=sampler, num_workers=workers,
+                          collate_fn=_collate_or_failure,
                           generator=torch.Generator().manual_seed(self.cfg.run.seed + self.step),
                           pin_memory=self.device.type == "cuda", persistent_workers=False,
                           prefetch_factor=2 if workers > 0 else None, worker_init_fn=_leave_stop_signals_to_main)
+
+    def _stop_for_data(self, message: str, can_save: bool) -> None:
+        """A batch could not be made: checkpoint the last complete step (when it is good and new) and stop."""
+        # Under torchrun the other processes are inside a step's collectives: a checkpoint (with its barrier) would
+        # wait for them forever, so only a single process saves here.
+        if can_save and not self.distributed and self.bad_steps == 0 and self._checkpoint_step() != self.step \
+                and self.step > 0:
+            self.save()
+        if self.last_checkpoint is None:
+            raise UserError(f"{message}; training stopped at step {self.step} before its first checkpoint; fix it "
+                            "and start again")
+        raise UserError(f"{message}; training stopped at step {self.step} (checkpoint: {self.last_checkpoint}); fix "
+                        "it, then train --resume")
 
     def _handle_signal(self, signum, frame) -> None:
         self._stop_signal = signum
@@ -266,23 +323,58 @@ class Trainer:
             tqdm.write(f"train: got {signal.Signals(signum).name}; stopping after this step and saving a checkpoint")
 
     def train(self) -> dict[str, Any]:
-        """Run to ``schedule.steps`` (or until a signal); returns a summary."""
-        cfg = self.cfg
-        writer = None
-        if self.is_main:
-            self.run_dir.mkdir(parents=True, exist_ok=True)
-            (self.run_dir / "config.yaml").write_text(yaml.safe_dump(cfg.to_dict(), sort_keys=False))
-            from torch.utils.tensorboard import SummaryWriter
+        """Run to ``schedule.steps`` (or until a signal); returns a summary. A new run that fails before its first
+        checkpoint leaves nothing behind (its config.yaml and TensorBoard folder are removed)."""
+        if not self.is_main:
+            return self._run(None)
+        folder = OutputFolder(self.run_dir)
+        had = {name: (self.run_dir / name).exists() for name in ("config.yaml", "tb", "checkpoints")}
+        try:
+            with folder:
+                with atomic_path(self.run_dir / "config.yaml") as tmp:
+                    tmp.write_text(yaml.safe_dump(self.cfg.to_dict(), sort_keys=False))
+                from torch.utils.tensorboard import SummaryWriter
 
-            writer = SummaryWriter(str(self.run_dir / "tb"), purge_step=self.step + 1 if self.step else None)
+                writer = SummaryWriter(str(self.run_dir / "tb"), purge_step=self.step + 1 if self.step else None)
+                return self._run(writer)
+        except BaseException:
+            if self.last_checkpoint is None:
+                if not had["tb"]:
+                    shutil.rmtree(self.run_dir / "tb", ignore_errors=True)
+                if not had["config.yaml"]:
+                    (self.run_dir / "config.yaml").unlink(missing_ok=True)
+                if not had["checkpoints"] and (self.run_dir / "checkpoints").is_dir():
+                    with contextlib.suppress(OSError):  # empty unless someone else wrote there
+                        (self.run_dir / "checkpoints").rmdir()
+                folder.remove_created()
+            raise
+
+    def _run(self, writer) -> dict[str, Any]:
+        cfg = self.cfg
         previous = {s: signal.signal(s, self._handle_signal) for s in (signal.SIGINT, signal.SIGTERM)}
         bar = tqdm(total=cfg.schedule.steps, initial=self.step, unit="step", desc="train",
                    disable=not (self.progress and self.is_main), dynamic_ncols=True)
         started, first_step, seconds = time.time(), self.step, []
+        batches = iter(self._loader())
+        in_step = False
         try:
-            for batch in self._loader():
+            while True:
+                try:
+                    batch = next(batches)
+                except StopIteration:
+                    break
+                except (OSError, EOFError) as exc:  # the pipe to a data-loading process that was killed
+                    if cfg.data.workers == 0:
+                        raise
+                    self._stop_for_data(f"{cfg.data.root}: a data-loading process died ({type(exc).__name__}: "
+                                        f"{exc}); lower data.workers or schedule.batch_size if memory is short",
+                                        can_save=True)
+                if isinstance(batch, DataFailure):
+                    self._stop_for_data(batch.message, can_save=True)
                 tick = time.perf_counter()
+                in_step = True
                 values = self.train_step(batch)
+                in_step = False
                 self.step += 1
                 seconds.append(time.perf_counter() - tick)
                 self._guard(values)
@@ -303,7 +395,14 @@ class Trainer:
                     break
             if self.last_checkpoint is None or self._checkpoint_step() != self.step:
                 self.save()
+        except RuntimeError as exc:  # torch's own words when a data-loading process was killed (by the OS: memory)
+            first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+            if "DataLoader worker" not in first:
+                raise
+            self._stop_for_data(f"{cfg.data.root}: a data-loading process died ({first}); lower data.workers or "
+                                "schedule.batch_size if memory is short", can_save=not in_step)
         finally:
+            _shut_down(batches)
             bar.close()
             for s, handler in previous.items():
                 signal.signal(s, handler)
@@ -315,7 +414,7 @@ class Trainer:
                 "median_step_seconds": float(np.median(seconds)) if seconds else math.nan}
 
     def _checkpoint_step(self) -> int:
-        return int(self.last_checkpoint.stem.split("-")[1]) if self.last_checkpoint else -1
+        return checkpoint_step(self.last_checkpoint) if self.last_checkpoint else -1
 
     def _guard(self, values: dict[str, float]) -> None:
         if values["skipped"] or not all(math.isfinite(v) for v in values.values()):
@@ -346,6 +445,64 @@ class Trainer:
             rows.append(np.concatenate(cells, axis=1))
         width = max(r.shape[1] for r in rows)
         return np.concatenate([np.pad(r, ((0, 0), (0, width - r.shape[1]), (0, 0))) for r in rows], axis=0)
+
+
+class DataFailure:
+    """Stands in for a batch whose items could not be read: the one-line message of the first failure."""
+
+    def __init__(self, message: str):
+        self.message = message
+
+
+class _ReportingItems(Dataset):
+    """The dataset as the loader sees it: an item that raises a :class:`UserError` (a missing or corrupt frame)
+    becomes a :class:`DataFailure`, so that the message reaches the training process whole, from a data-loading
+    process too (torch would wrap it in a multi-line traceback)."""
+
+    def __init__(self, dataset: FewShotVideoDataset):
+        self.dataset = dataset
+
+    def __len__(self) -> int:
+        return len(self.dataset)
+
+    def __getitem__(self, key):
+        try:
+            return self.dataset[key]
+        except UserError as exc:
+            return DataFailure(str(exc))
+
+
+def _collate_or_failure(items: list):
+    failure = next((item for item in items if isinstance(item, DataFailure)), None)
+    return failure if failure is not None else _default_collate(items)
+
+
+def _shut_down(batches) -> None:
+    """Stop the data-loading processes now. Left to garbage collection, a loader still referenced from a traceback
+    outlives the training process's exit, whose multiprocessing clean-up then waits forever for workers that
+    ignore SIGTERM (see :func:`_leave_stop_signals_to_main`)."""
+    shutdown = getattr(batches, "_shutdown_workers", None)
+    if shutdown is not None:
+        shutdown()
+    for worker in getattr(batches, "_workers", []):
+        if worker.is_alive():
+            worker.kill()
+            worker.join(timeout=5)
+
+
+def _check_new_run_folder(run_dir: Path) -> None:
+    """A new run may write into ``run_dir`` unless it holds a ``config.yaml`` that is not a training run's (a run
+    that stopped before its first checkpoint leaves one, which is replaced)."""
+    path = Path(run_dir) / "config.yaml"
+    if not (path.exists() or path.is_symlink()):
+        return
+    try:
+        data = yaml.safe_load(path.read_text()) if path.is_file() and not path.is_symlink() else None
+    except (OSError, yaml.YAMLError):
+        data = None
+    if not isinstance(data, dict) or set(data) != {f for f in TrainConfig.__dataclass_fields__}:
+        raise UserError(f"{path}: exists and is not a training run's config; choose another --out (a run writes "
+                        "config.yaml, checkpoints/ and tb/ there)")
 
 
 def _leave_stop_signals_to_main(_worker_id: int) -> None:

@@ -9,6 +9,7 @@ Street: videos with per-frame label maps, mapped to the benchmark's 10 classes (
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,18 +19,18 @@ import cv2
 import numpy as np
 from tqdm import tqdm
 
-from fsvid2vid.atomic import write_json
+from fsvid2vid.atomic import check_output
 from fsvid2vid.data.draw.face import draw_face_sketch
 from fsvid2vid.data.draw.labels import colorize_labels
 from fsvid2vid.data.draw.pose import draw_openpose
-from fsvid2vid.data.layout import ClipMeta, ClipWriter, ensure_writable_dir
+from fsvid2vid.data.layout import INDEX_FILE, ClipBatch, ClipMeta, OutputFolder, index_bytes, read_index
 from fsvid2vid.data.real.crop import CropBox, crop_boxes, cut, move_points, photo_box
 from fsvid2vid.data.real.parts import parts_map
 from fsvid2vid.data.real.smooth import DROPPED, fill_gaps, smooth_track
 from fsvid2vid.data.real.track import Track, paste_mask, search_frame, track_subject
 from fsvid2vid.data.semantics import STREET_CLASSES, frame_size, task_layers, task_points
 from fsvid2vid.errors import UserError
-from fsvid2vid.media import read_video, video_fps, write_png
+from fsvid2vid.media import png_bytes, read_image_file, read_video, video_fps
 
 VIDEO_SUFFIXES = (".mp4", ".avi", ".mov", ".mkv", ".webm", ".m4v", ".mpg", ".mpeg")
 SUBJECT_NOUN = {"dance": "person", "face": "face"}
@@ -91,11 +92,9 @@ def semantic_layers(task: str, points: np.ndarray, height: int, width: int,
 def read_photo(path: Path) -> np.ndarray:
     """(H, W, 3) uint8 RGB of an image file, or a one-line error naming it."""
     path = Path(path)
-    if not path.is_file():
+    if not path.exists():
         raise UserError(f"{path}: no such image")
-    image = cv2.imread(str(path), cv2.IMREAD_COLOR)
-    if image is None:
-        raise UserError(f"{path}: not a readable image")
+    image = read_image_file(path, cv2.IMREAD_COLOR, "check the photo or use another one")
     return image[..., ::-1].copy()
 
 
@@ -218,16 +217,40 @@ def overlay_sheet(task: str, clips: list[tuple[str, list[Extracted]]], per_row: 
     return np.concatenate([np.pad(r, ((0, 4), (0, width - r.shape[1]), (0, 0)), constant_values=255) for r in rows])
 
 
-def _write_index(out: Path, task: str, names: list[str]) -> None:
-    index_path = out / "dataset.json"
-    try:
-        old = json.loads(index_path.read_text())
-    except (OSError, ValueError):
-        old = {}
-    if old.get("task") not in (None, task):
-        raise UserError(f"{out}: holds {old['task']} clips; write {task} clips to another --out")
-    index = {"task": task, "clips": sorted({*old.get("clips", []), *names})}
-    write_json(index_path, index)
+OVERLAYS_FILE = "overlays.png"
+
+
+def _check_dataset_folder(out: Path, task: str, stems: list[str], overwrite: bool, overlays: bool) -> None:
+    """Before any video is read: refuse a dataset.json fsvid2vid did not write, clips of another task, clips that
+    exist (without --overwrite), and an overlays.png that --overwrite may not replace."""
+    out = Path(out)
+    if not out.exists():
+        return
+    index = read_index(out)
+    if index is not None and index.get("task") not in (None, task):
+        raise UserError(f"{out}: holds {index['task']} clips; write {task} clips to another --out")
+    if not overwrite:
+        clips = re.compile("|".join(f"{re.escape(stem)}_s\\d\\d" for stem in stems)) if stems else None
+        clash = sorted(p for p in out.iterdir() if clips is not None and clips.fullmatch(p.name))
+        if clash:
+            raise UserError(f"{clash[0]}: already exists; pass --overwrite or choose another --out")
+    sheet = out / OVERLAYS_FILE
+    if overlays and (sheet.exists() or sheet.is_symlink()):
+        if overwrite and index is None:
+            raise UserError(f"{sheet}: exists in a folder that is not an fsvid2vid dataset (no {INDEX_FILE}); "
+                            "--overwrite replaces only what fsvid2vid wrote, so choose another --out")
+        check_output(sheet, overwrite)
+
+
+def _check_videos(videos: list[Path]) -> None:
+    stems: dict[str, Path] = {}
+    for video in videos:
+        if not video.is_file():
+            raise UserError(f"{video}: no such video")
+        if video.stem in stems:
+            raise UserError(f"{video}: has the same name as {stems[video.stem]}, and clip folders are named after "
+                            "the video; rename one of them")
+        stems[video.stem] = video
 
 
 def _meta(task: str, subject: str, height: int, width: int, fps: int, params: dict[str, Any]) -> ClipMeta:
@@ -242,36 +265,40 @@ def prepare_subjects(task: str, videos: list[Path], out: Path, size: int, max_fr
                      ) -> dict[str, Any]:
     """Dance / face: write one clip folder per run of kept frames of every video into ``out`` (one subject per
     video, clips ``<video stem>_sNN``), ``out/dataset.json`` and the overlay sheet ``out/overlays.png``.
+    All or nothing: the clips and both files appear only when every video succeeded.
     Returns the totals (frames read, detected, interpolated, dropped, clips) and the written paths."""
     height, width = frame_size(task, size)
-    out = ensure_writable_dir(out)
+    videos = [Path(v) for v in videos]
+    _check_videos(videos)
+    _check_dataset_folder(out, task, [v.stem for v in videos], overwrite, overlays=True)
     totals = {"frames": 0, "detected": 0, "interpolated": 0, "dropped": 0, "clips": 0}
     names: list[str] = []
     sheet_rows: list[tuple[str, list[Extracted]]] = []
     per_video = []
-    for video in videos:
-        video = Path(video)
-        ex = extract_video(task, video, height, width, max_frames, max_gap, min_frames, progress=progress)
-        if not ex.segments:
-            raise UserError(f"{video}: no run of {min_frames} or more frames with a reliable {SUBJECT_NOUN[task]} "
-                            f"({ex.counts['detected']} of {ex.counts['frames']} frames detected); lower --min-frames")
-        for key in ("frames", "detected", "interpolated", "dropped"):
-            totals[key] += ex.counts[key]
-        for k, frames in enumerate(ex.segments):
-            name = f"{video.stem}_s{k:02d}"
-            meta = _meta(task, f"real-{video.stem}", height, width, ex.fps,
-                         {"video": str(video), "segment": k, "counts": ex.counts})
-            with ClipWriter(out, name, meta, overwrite=overwrite) as writer:
-                for f in frames:
-                    writer.add(f.rgb, semantic_layers(task, f.points, height, width, f.silhouette), f.points)
-            names.append(name)
-            sheet_rows.append((name, frames))
-        per_video.append({"video": str(video), **ex.counts})
-    totals["clips"] = len(names)
-    _write_index(out, task, names)
-    sheet = write_png(out / "overlays.png", overlay_sheet(task, sheet_rows))
+    with OutputFolder(out) as out, ClipBatch(out, overwrite) as batch:
+        for video in videos:
+            ex = extract_video(task, video, height, width, max_frames, max_gap, min_frames, progress=progress)
+            if not ex.segments:
+                raise UserError(f"{video}: no run of {min_frames} or more frames with a reliable "
+                                f"{SUBJECT_NOUN[task]} ({ex.counts['detected']} of {ex.counts['frames']} frames "
+                                "detected); lower --min-frames")
+            for key in ("frames", "detected", "interpolated", "dropped"):
+                totals[key] += ex.counts[key]
+            for k, frames in enumerate(ex.segments):
+                name = f"{video.stem}_s{k:02d}"
+                meta = _meta(task, f"real-{video.stem}", height, width, ex.fps,
+                             {"video": str(video), "segment": k, "counts": ex.counts})
+                with batch.writer(name, meta) as writer:
+                    for f in frames:
+                        writer.add(f.rgb, semantic_layers(task, f.points, height, width, f.silhouette), f.points)
+                names.append(name)
+                sheet_rows.append((name, frames))
+            per_video.append({"video": str(video), **ex.counts})
+        totals["clips"] = len(names)
+        batch.add_file(INDEX_FILE, index_bytes(out, task, names, overlays=OVERLAYS_FILE))
+        batch.add_file(OVERLAYS_FILE, png_bytes(overlay_sheet(task, sheet_rows), out / OVERLAYS_FILE))
     return {**totals, "kept": totals["detected"] + totals["interpolated"], "clips_written": names,
-            "videos": per_video, "overlays": str(sheet), "out": str(out)}
+            "videos": per_video, "overlays": str(out / OVERLAYS_FILE), "out": str(out)}
 
 
 # -- street ----------------------------------------------------------------------------------------------------------
@@ -308,42 +335,50 @@ def _centre_cut(image: np.ndarray, aspect: float, height: int, width: int, neare
 def prepare_street(videos: list[Path], label_dirs: list[Path], out: Path, size: int, label_format: str = "cityscapes",
                    max_frames: int | None = None, overwrite: bool = False, progress: bool = True) -> dict[str, Any]:
     """Street: each video with a folder of per-frame label PNGs (sorted by name, one per frame) -> one clip folder,
-    centre-cropped to 2:1 and resized; labels mapped to the street classes by :func:`label_table`."""
+    centre-cropped to 2:1 and resized; labels mapped to the street classes by :func:`label_table`. All or nothing,
+    like :func:`prepare_subjects`."""
     if len(label_dirs) != len(videos):
         raise UserError(f"street needs one --labels folder per video ({len(videos)} videos, {len(label_dirs)} "
                         "--labels)")
     height, width = frame_size("street", size)
-    out = ensure_writable_dir(out)
+    videos = [Path(v) for v in videos]
+    _check_videos(videos)
+    _check_dataset_folder(out, "street", [], overwrite, overlays=False)
+    if not overwrite:
+        for video in videos:
+            if (Path(out) / video.stem).exists():
+                raise UserError(f"{Path(out) / video.stem}: already exists; pass --overwrite or choose another --out")
     lut = label_table(label_format)
     names, total = [], 0
-    for video, labels in zip(map(Path, videos), map(Path, label_dirs)):
-        if not video.is_file():
-            raise UserError(f"{video}: no such video")
-        files = sorted(labels.glob("*.png")) if labels.is_dir() else []
-        if not files:
-            raise UserError(f"{labels}: holds no label PNGs")
-        name = f"{video.stem}"
-        meta = _meta("street", f"real-{video.stem}", height, width, video_fps(video), {"video": str(video)})
-        with ClipWriter(out, name, meta, overwrite=overwrite) as writer:
-            frames = _frames(video, max_frames)
-            for t, frame in enumerate(tqdm(frames, desc=f"street {video.name}", disable=not progress)):
-                if t >= len(files):
-                    raise UserError(f"{labels}: has {len(files)} label maps, but {video} has more frames")
-                raw = cv2.imread(str(files[t]), cv2.IMREAD_UNCHANGED)
-                if raw is None or raw.ndim != 2 or raw.dtype != np.uint8:
-                    raise UserError(f"{files[t]}: not an 8-bit one-channel label PNG")
-                if raw.shape != frame.shape[:2]:
-                    raise UserError(f"{files[t]}: is {raw.shape[1]}x{raw.shape[0]}, the video frames are "
-                                    f"{frame.shape[1]}x{frame.shape[0]}")
-                mapped = lut[raw]
-                if (mapped == 255).any():
-                    bad = int(raw[mapped == 255][0])
-                    raise UserError(f"{files[t]}: holds label value {bad}, which --label-format {label_format} "
-                                    "does not map")
-                writer.add(_centre_cut(frame, width / height, height, width, False),
-                           {"labels": _centre_cut(mapped, width / height, height, width, True)})
-            total += writer.count
-        names.append(name)
-    _write_index(out, "street", names)
+    with OutputFolder(out) as out, ClipBatch(out, overwrite) as batch:
+        for video, labels in zip(videos, map(Path, label_dirs)):
+            files = sorted(labels.glob("*.png")) if labels.is_dir() else []
+            if not files:
+                raise UserError(f"{labels}: holds no label PNGs")
+            name = f"{video.stem}"
+            meta = _meta("street", f"real-{video.stem}", height, width, video_fps(video), {"video": str(video)})
+            with batch.writer(name, meta) as writer:
+                frames = _frames(video, max_frames)
+                for t, frame in enumerate(tqdm(frames, desc=f"street {video.name}", disable=not progress)):
+                    if t >= len(files):
+                        raise UserError(f"{labels}: has {len(files)} label maps, but {video} has more frames")
+                    raw = read_image_file(files[t], cv2.IMREAD_UNCHANGED, "check the label map")
+                    if raw.ndim != 2 or raw.dtype != np.uint8:
+                        raise UserError(f"{files[t]}: not an 8-bit one-channel label PNG")
+                    if raw.shape != frame.shape[:2]:
+                        raise UserError(f"{files[t]}: is {raw.shape[1]}x{raw.shape[0]}, the video frames are "
+                                        f"{frame.shape[1]}x{frame.shape[0]}")
+                    mapped = lut[raw]
+                    if (mapped == 255).any():
+                        bad = int(raw[mapped == 255][0])
+                        raise UserError(f"{files[t]}: holds label value {bad}, which --label-format {label_format} "
+                                        "does not map")
+                    writer.add(_centre_cut(frame, width / height, height, width, False),
+                               {"labels": _centre_cut(mapped, width / height, height, width, True)})
+                if writer.count == 0:
+                    raise UserError(f"{video}: holds no video frames")
+                total += writer.count
+            names.append(name)
+        batch.add_file(INDEX_FILE, index_bytes(out, "street", names))
     return {"frames": total, "kept": total, "detected": total, "interpolated": 0, "dropped": 0,
             "clips": len(names), "clips_written": names, "out": str(out)}

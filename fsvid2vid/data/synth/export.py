@@ -2,19 +2,22 @@
 
 from __future__ import annotations
 
-import json
+import shutil
+import signal
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from pathlib import Path
 
 from tqdm import tqdm
 
-from fsvid2vid.atomic import write_json
-from fsvid2vid.data.layout import ClipMeta, ClipWriter, ensure_writable_dir
+from fsvid2vid.atomic import atomic_path, check_free_space
+from fsvid2vid.data.layout import ClipMeta, ClipWriter, OutputFolder, estimate_clip_bytes, index_bytes, read_index
 from fsvid2vid.data.synth import (
     MAX_CLIPS_PER_SUBJECT,
     SPLITS,
     clip_motion_seed,
+    frame_size,
     get_renderer,
     render_clip,
     split_of,
@@ -103,48 +106,81 @@ def _render_job_star(args: tuple[ClipJob, Path, bool]) -> Path:
     return render_job(*args)
 
 
+def _stop_on_sigterm() -> None:
+    """Rendering processes: SIGTERM (the main process ends the pool with it) unwinds like Ctrl-C, so that the clip
+    being written removes its partial folder."""
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
+
+
+def estimate_jobs_bytes(jobs: list[ClipJob]) -> int:
+    """About how much disk ``jobs`` take (see :func:`fsvid2vid.data.layout.estimate_clip_bytes`)."""
+    total = 0
+    for job in jobs:
+        height, width = frame_size(job.task, job.size)
+        total += estimate_clip_bytes(height, width, get_renderer(job.task).layers, job.n_frames)
+    return total
+
+
 def write_jobs(jobs: list[ClipJob], out_dir: Path, workers: int = 1, overwrite: bool = False,
-               progress: bool = True) -> list[Path]:
-    """Render ``jobs`` into ``out_dir`` with ``workers`` processes; writes ``dataset.json`` last."""
-    out_dir = ensure_writable_dir(out_dir)
-    existing_task = _existing_task(out_dir)
-    if jobs and existing_task not in (None, jobs[0].task):
-        raise UserError(f"{out_dir}: holds {existing_task} clips; write {jobs[0].task} clips to another --out")
-    if not overwrite:
-        clash = [job.name for job in jobs if (out_dir / job.name).exists()]
-        if clash:
-            raise UserError(f"{out_dir / clash[0]}: already exists ({len(clash)} clip(s) would be replaced); "
-                            "pass --overwrite or choose another --out")
-    args = [(job, out_dir, overwrite) for job in jobs]
-    bar = tqdm(total=len(jobs), unit="clip", desc="render", disable=not progress)
-    paths = []
-    if workers > 1 and len(jobs) > 1:
-        with ProcessPoolExecutor(max_workers=workers) as pool:
-            for path in pool.map(_render_job_star, args):
-                paths.append(path)
-                bar.update()
-    else:
-        for a in args:
-            paths.append(render_job(*a))
-            bar.update()
-    bar.close()
-    index = {
-        "task": jobs[0].task if jobs else None,
-        "clips": sorted({*_existing_index(out_dir), *(p.name for p in paths)}),
-    }
-    write_json(out_dir / "dataset.json", index)
+               progress: bool = True, space_check: bool = True) -> list[Path]:
+    """Render ``jobs`` into ``out_dir`` with ``workers`` processes; writes ``dataset.json`` last.
+
+    Refuses (before rendering) a ``dataset.json`` that fsvid2vid did not write, clips that exist (without
+    ``overwrite``), and, with ``space_check``, a disk with less free space than the clips' estimated size. An
+    interrupt (Ctrl-C, SIGTERM) or a failure stops the rendering processes and leaves no partial clip folder."""
+    out_dir = Path(out_dir)
+    if out_dir.exists():
+        existing_task = (read_index(out_dir) or {}).get("task")
+        if jobs and existing_task not in (None, jobs[0].task):
+            raise UserError(f"{out_dir}: holds {existing_task} clips; write {jobs[0].task} clips to another --out")
+        if not overwrite:
+            clash = [job.name for job in jobs if (out_dir / job.name).exists()]
+            if clash:
+                raise UserError(f"{out_dir / clash[0]}: already exists ({len(clash)} clip(s) would be replaced); "
+                                "pass --overwrite or choose another --out")
+    if space_check:
+        check_free_space(out_dir, estimate_jobs_bytes(jobs), f"rendering {len(jobs)} clip(s)")
+    with OutputFolder(out_dir) as out_dir:
+        args = [(job, out_dir, overwrite) for job in jobs]
+        bar = tqdm(total=len(jobs), unit="clip", desc="render", disable=not progress)
+        paths = []
+        try:
+            if workers > 1 and len(jobs) > 1:
+                pool = ProcessPoolExecutor(max_workers=workers, initializer=_stop_on_sigterm)
+                try:
+                    for path in pool.map(_render_job_star, args):
+                        paths.append(path)
+                        bar.update()
+                except BaseException:
+                    processes = list((getattr(pool, "_processes", None) or {}).values())
+                    pool.shutdown(wait=False, cancel_futures=True)
+                    for process in processes:
+                        if process.is_alive():
+                            process.terminate()
+                    for process in processes:
+                        process.join(timeout=5)
+                        if process.is_alive():
+                            process.kill()  # its partial folder is removed below
+                            process.join()
+                    raise
+                pool.shutdown()
+            else:
+                for a in args:
+                    paths.append(render_job(*a))
+                    bar.update()
+        except BrokenProcessPool:
+            raise UserError(f"{out_dir}: a rendering process died (out of memory?); lower --workers or --size and "
+                            "run again") from None
+        finally:
+            bar.close()
+            _remove_partials(out_dir, jobs)
+        with atomic_path(out_dir / "dataset.json") as tmp:
+            tmp.write_bytes(index_bytes(out_dir, jobs[0].task if jobs else None, [p.name for p in paths]))
     return paths
 
 
-def _existing_task(out_dir: Path) -> str | None:
-    try:
-        return json.loads((out_dir / "dataset.json").read_text()).get("task")
-    except (OSError, ValueError, AttributeError):
-        return None
-
-
-def _existing_index(out_dir: Path) -> list[str]:
-    try:
-        return list(json.loads((out_dir / "dataset.json").read_text()).get("clips", []))
-    except (OSError, ValueError, AttributeError):
-        return []
+def _remove_partials(out_dir: Path, jobs: list[ClipJob]) -> None:
+    """Partial folders of ``jobs`` that a killed rendering process could not remove itself."""
+    for job in jobs:
+        for partial in out_dir.glob(f"{job.name}.partial-*"):
+            shutil.rmtree(partial, ignore_errors=True)
