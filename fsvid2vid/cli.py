@@ -22,8 +22,52 @@ from fsvid2vid.errors import UserError
 class _Parser(argparse.ArgumentParser):
     """argparse with one-line errors (the usage is one ``--help`` away)."""
 
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("formatter_class", _HelpFormatter)
+        super().__init__(*args, **kwargs)
+
     def error(self, message: str) -> None:  # type: ignore[override]
         self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
+def _default_from(parser: argparse.ArgumentParser, action: argparse.Action, function: str,
+                  parameter: str | None = None) -> None:
+    """Let ``action`` take its default from the signature of ``function`` ("module:name"), the one source of that
+    default: it is read when the command runs (or --help shows it), so building the parser imports nothing heavy."""
+    action.default = None
+    action.default_source = (function, parameter or action.dest)  # type: ignore[attr-defined]
+    sourced = parser.get_default("_sourced") or []
+    parser.set_defaults(_sourced=[*sourced, (action.dest, action.default_source)])  # type: ignore[attr-defined]
+
+
+def _signature_default(function: str, parameter: str):
+    import importlib
+    import inspect
+
+    module, _, name = function.partition(":")
+    return inspect.signature(getattr(importlib.import_module(module), name)).parameters[parameter].default
+
+
+def _fill_defaults(args: argparse.Namespace) -> None:
+    """Options left unset take their function's default (see :func:`_default_from`)."""
+    for dest, source in getattr(args, "_sourced", None) or []:
+        if getattr(args, dest) is None:
+            default = _signature_default(*source)
+            setattr(args, dest, list(default) if isinstance(default, tuple) else default)
+
+
+class _HelpFormatter(argparse.HelpFormatter):
+    def _get_help_string(self, action: argparse.Action) -> str:
+        text = action.help or ""
+        source = getattr(action, "default_source", None)
+        if source is not None:
+            default = _signature_default(*source)
+            shown = " ".join(map(str, default)) if isinstance(default, tuple | list) else default
+            text = f"{text} (default {shown})".strip()
+        return text
+
+
+PRECISION_HELP = "auto (bf16 where the hardware runs it natively, else fp32), fp32 or bf16"
 
 
 def _int(text: str) -> int:
@@ -163,12 +207,13 @@ def build_parser() -> argparse.ArgumentParser:
                      help="refuse example images of more than N pixels (default 50,000,000) before decoding them")
     gen.add_argument("--no-space-check", action="store_true",
                      help="skip the check of the free disk space against the estimated size of the outputs")
-    gen.add_argument("--finetune", type=_int, default=0, metavar="N",
-                     help="first finetune E and H (not W, M) on the examples for N steps (default 0)")
-    gen.add_argument("--seed", type=_int, default=0, help="seed of the finetuning (default 0)")
-    gen.add_argument("--device", default="cpu", help="cpu (default), cuda, cuda:1")
-    gen.add_argument("--precision", default="auto",
-                     help="auto (default: bf16 where the hardware runs it natively, else fp32), fp32 or bf16")
+    _default_from(gen, gen.add_argument("--finetune", type=_int, metavar="N",
+                                        help="first finetune E and H (not W, M) on the examples for N steps"),
+                  "fsvid2vid.infer.generate:generate")
+    _default_from(gen, gen.add_argument("--seed", type=_int, help="seed of the finetuning"),
+                  "fsvid2vid.infer.generate:generate")
+    _default_from(gen, gen.add_argument("--device", help="cpu, cuda, cuda:1"), "fsvid2vid.infer.generate:generate")
+    _default_from(gen, gen.add_argument("--precision", help=PRECISION_HELP), "fsvid2vid.infer.generate:generate")
     gen.add_argument("--overwrite", action="store_true", help="replace existing outputs")
     gen.add_argument("--quiet", action="store_true", help="no progress bar")
 
@@ -211,20 +256,19 @@ def _add_eval_commands(commands: argparse._SubParsersAction) -> None:
                         help="test-split dataset folder rendered with --cross-identity 1 (or more)")
     source.add_argument("--split", choices=("test",),
                         help="render the test split's cross-identity clips at the model's size into --cache")
-    ev.add_argument("--cache", type=Path, default=Path("data/cache"),
-                    help="where --split test renders its clips (default data/cache)")
-    ev.add_argument("--k", type=_int, nargs="+", default=[1, 2, 4, 8], help="numbers of example frames (default "
-                    "1 2 4 8)")
+    _default_from(ev, ev.add_argument("--cache", type=Path, help="where --split test renders its clips"),
+                  "fsvid2vid.eval.evaluate:evaluate")
+    _default_from(ev, ev.add_argument("--k", type=_int, nargs="+", help="numbers of example frames"),
+                  "fsvid2vid.eval.evaluate:evaluate", "k_values")
     ev.add_argument("--out", required=True, type=Path, help="JSON report to write; the sheet goes next to it "
                     "(<out>.png)")
     ev.add_argument("--evaluator", type=Path, help="evaluator file (default models/evaluators/<task>-64.safetensors)")
     ev.add_argument("--inception", type=Path, metavar="PATH",
                     help="TorchScript Inception-v3 feature extractor; adds the standard FID (docs/evaluation.md)")
-    ev.add_argument("--max-clips", type=_int, default=8, help="unseen subjects to evaluate (default 8)")
-    ev.add_argument("--frames", type=_int, default=16, help="driving frames per clip (default 16)")
-    ev.add_argument("--device", default="cpu", help="cpu (default), cuda, cuda:1")
-    ev.add_argument("--precision", default="auto",
-                    help="auto (default: bf16 where the hardware runs it natively, else fp32), fp32 or bf16")
+    for option, text in (("--max-clips", "unseen subjects to evaluate"), ("--frames", "driving frames per clip")):
+        _default_from(ev, ev.add_argument(option, type=_int, help=text), "fsvid2vid.eval.evaluate:evaluate")
+    _default_from(ev, ev.add_argument("--device", help="cpu, cuda, cuda:1"), "fsvid2vid.eval.evaluate:evaluate")
+    _default_from(ev, ev.add_argument("--precision", help=PRECISION_HELP), "fsvid2vid.eval.evaluate:evaluate")
     ev.add_argument("--overwrite", action="store_true", help="replace an existing report")
     ev.add_argument("--quiet", action="store_true", help="no progress bar")
 
@@ -238,10 +282,9 @@ def _add_eval_commands(commands: argparse._SubParsersAction) -> None:
     tr.add_argument("--task", required=True, choices=TASKS)
     tr.add_argument("--data", required=True, type=Path, help="train-split dataset folder")
     tr.add_argument("--out", required=True, type=Path, help="evaluator file to write (.safetensors)")
-    tr.add_argument("--steps", type=_int, default=2000, help="optimisation steps (default 2000)")
-    tr.add_argument("--batch", type=_int, default=32, help="frames per step (default 32)")
-    tr.add_argument("--seed", type=_int, default=0, help="(default 0)")
-    tr.add_argument("--threads", type=_int, default=1, help="torch CPU threads (default 1)")
+    for option, text in (("--steps", "optimisation steps"), ("--batch", "frames per step"), ("--seed", ""),
+                         ("--threads", "torch CPU threads")):
+        _default_from(tr, tr.add_argument(option, type=_int, help=text), "fsvid2vid.eval.training:train_evaluator")
     tr.add_argument("--overwrite", action="store_true", help="replace an existing evaluator file")
     tr.add_argument("--quiet", action="store_true", help="no progress bar")
     sc = actions.add_parser("score", help="an evaluator's own accuracy on real frames",
@@ -304,15 +347,17 @@ def _add_prepare_command(commands: argparse._SubParsersAction) -> None:
     prep.add_argument("--out", required=True, type=Path, metavar="DIR", help="dataset folder to write")
     prep.add_argument("--size", type=_int, default=64, help="frame height: a multiple of 8 in [64, 512] (default 64)")
     prep.add_argument("--max-frames", type=_positive, help="read at most this many frames of each video")
-    prep.add_argument("--max-gap", type=_int, default=3,
-                      help="interpolate runs of at most this many missed frames; longer runs are dropped (default 3)")
-    prep.add_argument("--min-frames", type=_int, default=8,
-                      help="drop runs of kept frames shorter than this (default 8)")
+    _default_from(prep, prep.add_argument(
+        "--max-gap", type=_int, help="interpolate runs of at most this many missed frames; longer runs are dropped"),
+        "fsvid2vid.data.real.prepare:prepare_subjects")
+    _default_from(prep, prep.add_argument("--min-frames", type=_int, help="drop runs of kept frames shorter than this"),
+                  "fsvid2vid.data.real.prepare:prepare_subjects")
     prep.add_argument("--labels", nargs="+", type=Path, metavar="DIR",
                       help="street: one folder of per-frame label PNGs per video, in the same order")
-    prep.add_argument("--label-format", default="cityscapes", metavar="FORMAT",
-                      help="street: cityscapes (label ids), classes (already 0..9 in the benchmark's order), or a "
-                           "JSON file mapping values to class names (default cityscapes)")
+    label_format = prep.add_argument("--label-format", metavar="FORMAT", help="street: cityscapes (label ids), "
+                                     "classes (already 0..9 in the benchmark's order), or a JSON file mapping values "
+                                     "to class names")
+    _default_from(prep, label_format, "fsvid2vid.data.real.prepare:prepare_street")
     prep.add_argument("--overwrite", action="store_true", help="replace clips that already exist")
     prep.add_argument("--quiet", action="store_true", help="no progress bar")
 
@@ -503,6 +548,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     # on 2 cores: docs/training.md); passive waiting costs little when the machine is idle. Set before torch loads.
     os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
     args = build_parser().parse_args(argv)
+    _fill_defaults(args)
     command = _COMMANDS[(args.command, getattr(args, f"{args.command}_command", None))]
     previous = _sigterm_as_interrupt()
     try:

@@ -89,3 +89,25 @@ def test_python_dash_m_matches_the_console_script():
     r = run_cli("--version")
     assert r.returncode == 0 and r.stdout.startswith("fsvid2vid ")
     assert np.__version__  # numpy imports alongside (no second cv2 / numpy 2 clash)
+
+
+def test_the_command_line_takes_its_defaults_from_the_functions():
+    """One source of defaults: an option left out gets the function's default, and --help shows that value."""
+    import inspect
+
+    from fsvid2vid.cli import _fill_defaults, build_parser
+    from fsvid2vid.eval.evaluate import evaluate
+    from fsvid2vid.eval.training import train_evaluator
+
+    args = build_parser().parse_args(["evaluate", "--checkpoint", "m.safetensors", "--task", "dance", "--split",
+                                      "test", "--out", "r.json"])
+    _fill_defaults(args)
+    defaults = inspect.signature(evaluate).parameters
+    assert args.frames == defaults["frames"].default and args.max_clips == defaults["max_clips"].default
+    assert args.k == list(defaults["k_values"].default) and args.precision == defaults["precision"].default
+    args = build_parser().parse_args(["evaluate", "--checkpoint", "m", "--task", "dance", "--split", "test",
+                                      "--out", "r.json", "--frames", "3"])
+    _fill_defaults(args)
+    assert args.frames == 3
+    steps = inspect.signature(train_evaluator).parameters["steps"].default
+    assert f"(default {steps})" in run_cli("evaluator", "train", "--help").stdout

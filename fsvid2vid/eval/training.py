@@ -180,7 +180,7 @@ def machine_description() -> str:
     return f"{cpu}, {os.cpu_count()} cores, {platform.system()} {platform.machine()}"
 
 
-def train_evaluator(task: str, data: Path, out: Path, steps: int = 1000, batch: int = 32, lr: float = 2e-3,
+def train_evaluator(task: str, data: Path, out: Path, steps: int = 2000, batch: int = 32, lr: float = 2e-3,
                     seed: int = 0, threads: int | None = 1, progress: bool = True,
                     command: str | None = None, overwrite: bool = True) -> dict[str, Any]:
     """Train the ``task`` evaluator on the train-split frames of ``data`` and write it to ``out``; returns its info.
