@@ -16,6 +16,7 @@ from fsvid2vid.data.encode import semantic_preview, tensor_to_rgb
 from fsvid2vid.data.layout import read_meta
 from fsvid2vid.data.preview import sheet_row
 from fsvid2vid.errors import UserError
+from fsvid2vid.infer.pipeline import WriteBehind, read_ahead
 from fsvid2vid.infer.real_inputs import is_video, load_example_set, video_driving
 from fsvid2vid.infer.synthesizer import Synthesizer, driving_length, driving_source
 from fsvid2vid.media import Mp4Writer, write_png
@@ -142,7 +143,9 @@ def _generate(checkpoint: Path, examples: list[Path], driving: Path, out: Path, 
         bar = stack.enter_context(tqdm(total=n, unit="frame", desc="generate", disable=not progress))
         frames = real.frames() if real is not None else driving_source(driving, synth.layers,
                                                                             cfg.height, cfg.width, n)
-        for i, result in enumerate(synth.animate(ex, frames)):
+
+        def emit(i: int, result) -> None:  # everything after the model, run behind it in a thread
+            nonlocal share_range
             video.write(result.rgb)
             if frames_out is not None:
                 write_png(frames_out.path(names[i]), result.rgb)
@@ -153,13 +156,20 @@ def _generate(checkpoint: Path, examples: list[Path], driving: Path, out: Path, 
                 share_range = [[min(r[0], lo), max(r[1], hi)] for r, lo, hi in zip(share_range, lows, highs)] \
                     if share_range else [[lo, hi] for lo, hi in zip(lows, highs)]
                 write_png(attention_out.path(names[i]), picture)
+            if side_video is None and not (sheet is not None and i in sheet_frames):
+                return
             semantic = semantic_preview(result.driving.semantic, synth.layers)
             truth = [] if result.driving.rgb is None else [result.driving.rgb]
             if side_video is not None:
                 side_video.write(np.concatenate([semantic, example_strip, result.rgb, *truth], axis=1))
             if sheet is not None and i in sheet_frames:
                 sheet_groups.append((semantic, result.rgb, *truth))
-            bar.update()
+
+        # The driving frames are read ahead and the outputs written behind, in threads: the model does not wait.
+        with WriteBehind() as behind:
+            for i, result in enumerate(synth.animate(ex, read_ahead(frames))):
+                behind.submit(emit, i, result)
+                bar.update()
         count, seconds = video.count, time.perf_counter() - started
         info = {
             "checkpoint": str(checkpoint), "model": synth.info, "task": synth.config.task, "examples": ex.paths,
