@@ -169,8 +169,7 @@ def _print(report: dict[str, Any], headers: list[str], cells: list[list[str]], m
                 if counts:
                     print(table([f"FLOPs by {title}", "GFLOP", "of all"],
                                 [[name, f"{n / 1e9:.3g}", f"{n / total:.0%}"] for name, n in counts.items()],
-                                markdown))
-            print()
+                                markdown) + "\n")
             print(profile_table(row["profile"], markdown))
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import dataclasses
 import itertools
 import tempfile
+import time
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +24,7 @@ from fsvid2vid.bench.measure import (
     count_flops,
     cuda_peak_mib,
     fmt,
+    matmul_rate,
     median,
     peak_rss_mib,
     profile_ops,
@@ -140,8 +142,6 @@ def end_to_end(checkpoint: Path, inputs: Inputs, k: int, out: Path, device: torc
                ) -> dict[str, Any]:
     """``fsvid2vid generate`` on the driving clip: its own seconds per frame (reading the driving PNGs, the model,
     the mp4) and the set-up before its first frame (loading the file and the examples)."""
-    import time
-
     from fsvid2vid.infer.generate import generate
 
     start = time.perf_counter()
@@ -153,8 +153,8 @@ def end_to_end(checkpoint: Path, inputs: Inputs, k: int, out: Path, device: torc
 
 
 def bench_model(source: ModelSource, k_values: list[int], precisions: list[str], frames: int, warmup: int,
-                device: torch.device, end_to_end_run: bool = False,
-                profile_top: int = 0) -> list[dict[str, Any]]:
+                device: torch.device, end_to_end_run: bool = False, profile_top: int = 0, matmul_size: int = 2048
+                ) -> list[dict[str, Any]]:
     """The rows of one model: one per (K, precision)."""
     generator, config = source.load()
     parameters = sum(p.numel() for p in generator.parameters())
@@ -174,10 +174,11 @@ def bench_model(source: ModelSource, k_values: list[int], precisions: list[str],
             outputs: dict[str, list[np.ndarray]] = {}
             by_precision: dict[str, dict[str, Any]] = {}
             for precision in resolved:
+                rate = matmul_rate(device, precision, matmul_size)
                 row, outputs[precision] = stream_frames(synths[precision], examples, inputs.driving, frames, warmup,
                                                         profile_top)
                 row = {"model": source.name, "task": config.task, "height": config.height, "width": config.width,
-                       "parameters": parameters, "K": k, "precision": precision, **row}
+                       "parameters": parameters, "K": k, "precision": precision, "matmul_gflop_s": rate, **row}
                 if end_to_end_run:
                     e2e = end_to_end(checkpoint, inputs, k, folder / f"out-{k}-{precision}.mp4", device, precision)
                     e2e["ratio_to_model"] = e2e["seconds_per_frame"] / row["seconds_per_frame"]
@@ -200,7 +201,7 @@ def bench_infer(sources: list[ModelSource], k_values: list[int], precisions: lis
     report["settings"] = {"k": k_values, "precisions": precisions, "frames": frames, "warmup": warmup,
                           "end_to_end": end_to_end_run, "batch": 1}
     rows = [row for source in sources for row in bench_model(
-        source, k_values, precisions, frames, warmup, device, end_to_end_run, profile_top)]
+        source, k_values, precisions, frames, warmup, device, end_to_end_run, profile_top, matmul_size)]
     return add_rows(report, rows, device, matmul_size)
 
 def infer_table(rows: list[dict[str, Any]]) -> tuple[list[str], list[list[str]]]:
@@ -209,13 +210,14 @@ def infer_table(rows: list[dict[str, Any]]) -> tuple[list[str], list[list[str]]]
     psnr = any(r["psnr_vs_fp32"] is not None for r in rows)
     e2e = any(r["end_to_end"] for r in rows)
     headers = ["model", "task", "H x W", "K", "precision", "s/frame", "frames/s", "GFLOP/frame", "GFLOP/s",
-               "of matmul", "peak RSS MiB"] + ["GPU MiB"] * gpu + ["PSNR vs fp32"] * psnr \
+               "matmul GFLOP/s", "of matmul", "peak RSS MiB"] + ["GPU MiB"] * gpu + ["PSNR vs fp32"] * psnr \
         + ["e2e s/frame", "e2e / model"] * e2e
     cells = []
     for r in rows:
         row = [r["model"], r["task"], f"{r['height']} x {r['width']}", str(r["K"]), r["precision"],
                f"{r['seconds_per_frame']:.4f}", f"{r['frames_per_second']:.1f}", fmt(r["flops_per_frame"] / 1e9),
-               f"{r['gflop_per_s']:.1f}", f"{r['matmul_share']:.0%}", f"{r['peak_rss_mib']:.0f}"]
+               f"{r['gflop_per_s']:.1f}", f"{r['matmul_gflop_s']:.0f}", f"{r['matmul_share']:.0%}",
+               f"{r['peak_rss_mib']:.0f}"]
         row += [fmt(r["cuda_peak_mib"], 4)] * gpu
         row += [("-" if r["psnr_vs_fp32"] is None else f"{r['psnr_vs_fp32']:.1f} dB")] * psnr
         if e2e:

@@ -4,6 +4,7 @@
     flops, by_op, by_module = count_flops(fn, 2)     # matmul and convolution FLOPs of one call
     top = profile_ops(fn, device, 15)                # the operators with the most self CPU time in one call
     rates = matmul_rates(device)                     # this machine's fp32 / bf16 GFLOP/s on a square matmul
+    rate = matmul_rate(device, "bf16")               # one precision
 """
 
 from __future__ import annotations
@@ -49,26 +50,29 @@ def median(values: list[float]) -> float:
     return float(statistics.median(values))
 
 
-def matmul_rates(device: torch.device, size: int = 2048, repeats: int = 5) -> dict[str, float]:
-    """GFLOP/s of a ``size`` x ``size`` matmul per precision: the median of ``repeats`` calls after one warm-up."""
-    rates: dict[str, float] = {"size": size}
-    for name, dtype in DTYPES.items():
-        generator = torch.Generator().manual_seed(0)
-        a, b = (torch.randn(size, size, generator=generator).to(device, dtype) for _ in range(2))
-        timed(lambda a=a, b=b: torch.mm(a, b), 1, device)  # warm-up
-        seconds = median(timed(lambda a=a, b=b: torch.mm(a, b), repeats, device))
-        rates[f"{name}_gflop_s"] = 2 * size**3 / seconds / 1e9
-    return rates
+def matmul_rate(device: torch.device, precision: str, size: int = 2048, repeats: int = 5) -> float:
+    """GFLOP/s of a ``size`` x ``size`` matmul in ``precision`` ("fp32" or "bf16"): the median of ``repeats`` calls
+    after one warm-up call."""
+    generator = torch.Generator().manual_seed(0)
+    a, b = (torch.randn(size, size, generator=generator).to(device, DTYPES[precision]) for _ in range(2))
+    timed(lambda: torch.mm(a, b), 1, device)
+    return 2 * size**3 / median(timed(lambda: torch.mm(a, b), repeats, device)) / 1e9
+
+
+def matmul_rates(device: torch.device, size: int = 2048) -> dict[str, float]:
+    """:func:`matmul_rate` of every precision: ``{"size": size, "fp32_gflop_s": ..., "bf16_gflop_s": ...}``."""
+    return {"size": size, **{f"{name}_gflop_s": matmul_rate(device, name, size) for name in DTYPES}}
 
 
 def add_rows(report: dict[str, Any], rows: list[dict[str, Any]], device: torch.device, matmul_size: int
              ) -> dict[str, Any]:
-    """Complete ``report`` with its ``rows``, this machine's matmul rates (measured now) and each row's share of
-    the rate of its precision (``matmul_share``), and the load average at the end."""
+    """Complete ``report`` with its ``rows``, each row's achieved rate as a share of the matmul rate of its precision
+    measured just before it (``matmul_gflop_s``: on a shared machine the two then see about the same load), this
+    machine's matmul rates at the end of the run, and the load average then."""
     report["rows"] = rows
-    report["matmul"] = matmul = matmul_rates(device, matmul_size)
     for row in rows:
-        row["matmul_share"] = row["gflop_per_s"] / matmul[f"{row['precision']}_gflop_s"]
+        row["matmul_share"] = row["gflop_per_s"] / row["matmul_gflop_s"]
+    report["matmul"] = matmul_rates(device, matmul_size)
     report["load_average"]["end"] = load_average()
     report["machine"]["torch_threads"] = torch.get_num_threads()  # as the run left it (a config may set threads)
     return report
@@ -171,8 +175,8 @@ def header_lines(report: dict[str, Any]) -> list[str]:
              f"threads, torch {report['torch']}, device {m['device']}" + (f" ({m['gpu']})" if m["gpu"] else "")]
     if "matmul" in report:
         mm = report["matmul"]
-        lines.append(f"matmul {mm['size']}x{mm['size']}: fp32 {mm['fp32_gflop_s']:.0f} GFLOP/s, bf16 "
-                     f"{mm['bf16_gflop_s']:.0f} GFLOP/s")
+        lines.append(f"matmul {mm['size']}x{mm['size']} at the end of the run: fp32 {mm['fp32_gflop_s']:.0f} GFLOP/s, "
+                     f"bf16 {mm['bf16_gflop_s']:.0f} GFLOP/s (each row: its precision's rate just before it)")
     load = report["load_average"]
     if load.get("start") is not None:
         lines.append(f"load average (1 min): {load['start']} at the start, {load.get('end')} at the end")

@@ -49,11 +49,12 @@ def render_data(cfg: TrainConfig, folder: Path) -> Path:
     return folder
 
 
-def bench_precision(cfg: TrainConfig, run_dir: Path, steps: int, warmup: int, profile_top: int = 0
-                    ) -> list[dict[str, Any]]:
+def bench_precision(cfg: TrainConfig, run_dir: Path, steps: int, warmup: int, profile_top: int = 0,
+                    matmul_size: int = 2048) -> list[dict[str, Any]]:
     """Rows of one precision (``cfg.run.precision``): one per (T, K) seen in the timed steps."""
     trainer = Trainer(cfg, run_dir, progress=False)
     device = trainer.device
+    rate = measure.matmul_rate(device, trainer.precision, matmul_size)
     measure.reset_cuda_peak(device)
     batches = iter(trainer._loader())
     groups: dict[tuple[int, int], dict[str, Any]] = {}
@@ -84,7 +85,7 @@ def bench_precision(cfg: TrainConfig, run_dir: Path, steps: int, warmup: int, pr
         m = cfg.model
         rows.append({
             "task": cfg.task, "height": m.height, "width": m.width, "batch": cfg.schedule.batch_size, "T": t, "K": k,
-            "precision": trainer.precision, "steps": len(group["seconds"]), "warmup": warmup,
+            "precision": trainer.precision, "matmul_gflop_s": rate, "steps": len(group["seconds"]), "warmup": warmup,
             "seconds_per_step": per_step, "steps_per_second": 1 / per_step, "seconds_min": min(group["seconds"]),
             "seconds_max": max(group["seconds"]), "seconds": [round(s, 6) for s in group["seconds"]],
             "data_seconds": measure.median(group["data"]), "flops_per_step": flops,
@@ -109,7 +110,7 @@ def bench_train(config: Path, overrides: dict[str, Any], data: Path | None, T: i
         for precision in resolved:
             run = copy.deepcopy(cfg)
             run.run.precision = precision
-            rows += bench_precision(run, Path(tmp) / f"run-{precision}", steps, warmup, profile_top)
+            rows += bench_precision(run, Path(tmp) / f"run-{precision}", steps, warmup, profile_top, matmul_size)
     for row in rows:
         row["config"] = str(config)
     return measure.add_rows(report, rows, device, matmul_size)
@@ -118,12 +119,13 @@ def train_table(rows: list[dict[str, Any]]) -> tuple[list[str], list[list[str]]]
     """Headers and cells of the per-step table."""
     gpu = any(r["cuda_peak_mib"] is not None for r in rows)
     headers = ["config", "H x W", "batch", "T", "K", "precision", "steps", "s/step", "steps/s", "data s",
-               "GFLOP/step", "GFLOP/s", "of matmul", "peak RSS MiB"] + ["GPU MiB"] * gpu
+               "GFLOP/step", "GFLOP/s", "matmul GFLOP/s", "of matmul", "peak RSS MiB"] + ["GPU MiB"] * gpu
     cells = []
     for r in rows:
         cells.append([Path(r["config"]).name, f"{r['height']} x {r['width']}", str(r["batch"]), str(r["T"]),
                       str(r["K"]), r["precision"], str(r["steps"]), f"{r['seconds_per_step']:.3f}",
                       f"{r['steps_per_second']:.2f}", f"{r['data_seconds']:.3f}",
-                      measure.fmt(r["flops_per_step"] / 1e9), f"{r['gflop_per_s']:.1f}", f"{r['matmul_share']:.0%}",
-                      f"{r['peak_rss_mib']:.0f}"] + [measure.fmt(r["cuda_peak_mib"], 4)] * gpu)
+                      measure.fmt(r["flops_per_step"] / 1e9), f"{r['gflop_per_s']:.1f}", f"{r['matmul_gflop_s']:.0f}",
+                      f"{r['matmul_share']:.0%}", f"{r['peak_rss_mib']:.0f}"]
+                     + [measure.fmt(r["cuda_peak_mib"], 4)] * gpu)
     return headers, cells
