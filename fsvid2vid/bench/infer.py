@@ -209,15 +209,15 @@ def infer_table(rows: list[dict[str, Any]]) -> tuple[list[str], list[list[str]]]
     gpu = any(r["cuda_peak_mib"] is not None for r in rows)
     psnr = any(r["psnr_vs_fp32"] is not None for r in rows)
     e2e = any(r["end_to_end"] for r in rows)
-    headers = ["model", "task", "H x W", "K", "precision", "s/frame", "frames/s", "GFLOP/frame", "GFLOP/s",
+    headers = ["model", "task", "H x W", "K", "precision", "s/frame", "frames/s", "encode ms", "GFLOP/frame", "GFLOP/s",
                "matmul GFLOP/s", "of matmul", "peak RSS MiB"] + ["GPU MiB"] * gpu + ["PSNR vs fp32"] * psnr \
         + ["e2e s/frame", "e2e / model"] * e2e
     cells = []
     for r in rows:
         row = [r["model"], r["task"], f"{r['height']} x {r['width']}", str(r["K"]), r["precision"],
-               f"{r['seconds_per_frame']:.4f}", f"{r['frames_per_second']:.1f}", fmt(r["flops_per_frame"] / 1e9),
-               f"{r['gflop_per_s']:.1f}", f"{r['matmul_gflop_s']:.0f}", f"{r['matmul_share']:.0%}",
-               f"{r['peak_rss_mib']:.0f}"]
+               f"{r['seconds_per_frame']:.4f}", f"{r['frames_per_second']:.1f}", f"{r['encode_seconds'] * 1e3:.1f}",
+               fmt(r["flops_per_frame"] / 1e9), f"{r['gflop_per_s']:.1f}", f"{r['matmul_gflop_s']:.0f}",
+               f"{r['matmul_share']:.0%}", f"{r['peak_rss_mib']:.0f}"]
         row += [fmt(r["cuda_peak_mib"], 4)] * gpu
         row += [("-" if r["psnr_vs_fp32"] is None else f"{r['psnr_vs_fp32']:.1f} dB")] * psnr
         if e2e:
