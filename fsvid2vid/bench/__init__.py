@@ -8,5 +8,5 @@
 Every run also measures this machine's fp32 and bf16 matmul rates, so its numbers can be read as ratios on a shared
 machine. Modules: :mod:`~fsvid2vid.bench.measure` (timing, memory, FLOPs, profiles, the machine, tables),
 :mod:`~fsvid2vid.bench.infer`, :mod:`~fsvid2vid.bench.train`, :mod:`~fsvid2vid.bench.params`, and
-:mod:`~fsvid2vid.bench.command` (the command line). Built on ``infer`` and ``train``; nothing imports it.
+:mod:`~fsvid2vid.bench.command` (the command line). Built on ``infer`` and ``train``; only ``fsvid2vid.cli`` imports it.
 """
