@@ -15,7 +15,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from fsvid2vid import __version__
+from fsvid2vid import __version__, bench
 from fsvid2vid.errors import UserError
 
 
@@ -97,7 +97,6 @@ def _add_render_args(p: argparse.ArgumentParser) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from fsvid2vid.bench.command import add_bench_command
     from fsvid2vid.data.semantics import TASKS
     from fsvid2vid.data.synth import SPLITS
 
@@ -229,7 +228,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_eval_commands(commands)
     _add_prepare_command(commands)
     _add_app_command(commands)
-    add_bench_command(commands)
+    bench.add_command(commands, _COMMANDS)  # and its handlers in the command table
 
     preview = data_commands.add_parser("preview", help="side-by-side mp4 of one clip",
                                        description="Write an H.264 mp4 of a clip: semantic layers | RGB.")
@@ -528,12 +527,6 @@ def _cmd_export(args: argparse.Namespace) -> None:
     print(f"wrote {export_generator(args.checkpoint, args.out, half=not args.fp32, overwrite=args.overwrite)}")
 
 
-def _cmd_bench(args: argparse.Namespace) -> None:
-    from fsvid2vid.bench.command import run
-
-    run(args)
-
-
 _COMMANDS = {
     ("data", "synth"): _cmd_data_synth,
     ("data", "render"): _cmd_data_render,
@@ -547,9 +540,6 @@ _COMMANDS = {
     ("evaluator", "train"): _cmd_evaluator_train,
     ("evaluator", "score"): _cmd_evaluator_score,
     ("app", None): _cmd_app,
-    ("bench", "infer"): _cmd_bench,
-    ("bench", "train"): _cmd_bench,
-    ("bench", "params"): _cmd_bench,
 }
 
 

@@ -10,3 +10,7 @@ machine. Modules: :mod:`~fsvid2vid.bench.measure` (timing, memory, FLOPs, profil
 :mod:`~fsvid2vid.bench.infer`, :mod:`~fsvid2vid.bench.train`, :mod:`~fsvid2vid.bench.params`, and
 :mod:`~fsvid2vid.bench.command` (the command line). Built on ``infer`` and ``train``; only ``fsvid2vid.cli`` imports it.
 """
+
+from fsvid2vid.bench.command import add_command, run  # light: argparse only, the rest is imported when it runs
+
+__all__ = ["add_command", "run"]

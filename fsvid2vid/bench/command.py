@@ -13,8 +13,9 @@ from typing import Any
 PRECISION_CHOICES = ("auto", "fp32", "bf16")  # fsvid2vid.models.precision.PRECISIONS (without importing torch)
 
 
-def add_bench_command(commands: argparse._SubParsersAction) -> None:
-    """Register ``bench`` and its three actions on the top-level subcommands."""
+def add_command(commands: argparse._SubParsersAction, handlers: dict) -> None:
+    """Register ``bench`` and its three actions on the top-level subcommands, and :func:`run` as the handler of each
+    in ``handlers`` (the command line's table of (command, action) -> function)."""
     bench = commands.add_parser(
         "bench", help="measure inference and training speed on this machine",
         description="Measure the median seconds per frame (inference) or per training step, FLOPs, achieved GFLOP/s, "
@@ -52,6 +53,8 @@ def add_bench_command(commands: argparse._SubParsersAction) -> None:
                        help="override a config field, as in `train --set` (repeatable)")
     _add_common(train, frames=("--steps", 5, "timed steps"), warmup=2)
 
+    handlers.update({("bench", action): run for action in ("infer", "train", "params")})
+
     params = actions.add_parser("params", help="parameter counts of the presets",
                                 description="Parameters of every preset's generator, per part, and discriminators.")
     params.add_argument("--sizes", nargs="+", default=["tiny", "64", "128", "256", "paper"], metavar="SIZE")
@@ -86,11 +89,12 @@ def run(args: argparse.Namespace) -> None:
     """Run ``bench <action>`` with parsed arguments: print the tables, write the JSON report."""
     import torch
 
-    from fsvid2vid.atomic import write_json
+    from fsvid2vid.atomic import check_output, write_json
     from fsvid2vid.bench import measure
     from fsvid2vid.errors import UserError
 
-    measure.check_output(args.out, args.overwrite)
+    if args.out is not None:
+        check_output(args.out, args.overwrite)
     argv = sys.argv[1:]
     if args.bench_command == "params":
         from fsvid2vid.bench.params import params_table, preset_parameters

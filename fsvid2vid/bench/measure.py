@@ -204,15 +204,3 @@ def profile_table(profile: dict[str, Any], markdown: bool = False) -> str:
 def fmt(value: float | None, digits: int = 3) -> str:
     """A number for a table cell: ``digits`` significant digits, '-' for None."""
     return "-" if value is None else f"{value:.{digits}g}"
-
-
-def check_output(path: Path | None, overwrite: bool) -> None:
-    """One-line errors before a long run when ``--out`` cannot be written."""
-    from fsvid2vid.errors import UserError
-
-    if path is None:
-        return
-    if not path.parent.is_dir():
-        raise UserError(f"{path}: its folder {path.parent} does not exist; create it or choose another --out")
-    if path.exists() and not overwrite:
-        raise UserError(f"{path}: already exists; pass --overwrite or choose another --out")
