@@ -15,7 +15,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from fsvid2vid import __version__
+from fsvid2vid import __version__, bench
 from fsvid2vid.errors import UserError
 
 
@@ -228,6 +228,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_eval_commands(commands)
     _add_prepare_command(commands)
     _add_app_command(commands)
+    bench.add_command(commands, _COMMANDS)  # and its handlers in the command table
 
     preview = data_commands.add_parser("preview", help="side-by-side mp4 of one clip",
                                        description="Write an H.264 mp4 of a clip: semantic layers | RGB.")

@@ -27,6 +27,7 @@ FORBIDDEN = [
     ("train", ("fsvid2vid.infer", "fsvid2vid.eval", "fsvid2vid.cli")),
     ("infer", ("fsvid2vid.train", "fsvid2vid.eval", "fsvid2vid.cli")),
     ("eval", ("fsvid2vid.train", "fsvid2vid.cli")),
+    ("bench", ("fsvid2vid.eval", "fsvid2vid.app", "fsvid2vid.cli")),  # on top of models, data, infer and train
 ]
 
 

@@ -52,8 +52,15 @@ def export_generator(checkpoint: Path | str, out: Path | str, half: bool = True,
         if "steps_before" in meta:  # (checkpoints written before 2026-11-30 do not record it)
             lineage["total_steps"] = int(meta["steps_before"]) + int(meta["step"])
         info = {**lineage, **(info or {})}
-    header = {"format": FORMAT, "task": meta["task"], "step": str(meta["step"]),
-              "config": json.dumps(model), "info": json.dumps(info or {})}
+    return write_generator_file(out, weights, model, half, int(meta["step"]), info)
+
+
+def write_generator_file(out: Path | str, weights: dict[str, torch.Tensor], config: ModelConfig | dict[str, Any],
+                         half: bool = True, step: int = 0, info: dict[str, Any] | None = None) -> Path:
+    """Write generator ``weights`` (a state dict) and their model config as a generator file, atomically."""
+    config = config.to_dict() if isinstance(config, ModelConfig) else config
+    header = {"format": FORMAT, "task": str(config.get("task")), "step": str(step), "config": json.dumps(config),
+              "info": json.dumps(info or {})}
     return write_safetensors(out, weights, header, half=half)
 
 
