@@ -3,8 +3,8 @@
     precision = resolve_precision("auto", device)        # "bf16" on CPUs with AVX512-BF16/AMX and bf16 GPUs
     fast = inference_generator(generator, precision)     # spectral norm folded, weights cast once: not per frame
 
-Measured on the 2-core AMD EPYC (avx512_bf16) machines this project runs on: a bf16 matmul runs about 4x the fp32
-rate, and the bundled dance-128 model keeps 44 dB PSNR against fp32 over a 40-frame rollout (docs/performance.md).
+Measured on the 2-core AMD EPYC (avx512_bf16) machines this project runs on: a bf16 matmul runs 2.5-4x the fp32
+rate, and the bundled dance-128 model stays about 54 dB PSNR from fp32 over a rollout (docs/performance.md).
 On a CPU without native bf16, bf16 is emulated and slower than fp32, so "auto" picks fp32 there.
 """
 
