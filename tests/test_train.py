@@ -269,3 +269,26 @@ def test_bf16_training_on_cpu_keeps_fp32_weights_and_finite_losses(dance_dir, tm
     assert TrainConfig.from_dict({"run": {"bf16": True}}).run.precision == "bf16"  # the old switch still reads
     with pytest.raises(UserError, match="run.precision must be one of"):
         TrainConfig.from_dict({"run": {"precision": "fp8"}})
+
+
+def test_an_adain_checkpoint_of_before_the_restructuring_is_not_resumed_but_can_start_a_run(dance_dir, tmp_path):
+    """AdaIN's layers moved from H to its conditioning module, changing the parameter order Adam's state follows."""
+    import re
+
+    from safetensors import safe_open
+    from safetensors.torch import load_file, save_file
+
+    cfg = tiny_config("dance", dance_dir, steps=1)
+    cfg.model.generator.conditioning = "adain"
+    train(cfg, tmp_path / "run", progress=False)
+    path = latest_checkpoint(tmp_path / "run")
+    old = {re.sub(r"^model\.generator\.conditioning\.adain\.(\d+)\.(norm_in|norm_mid)\.",
+                  r"model.generator.synthesis.blocks.\1.\2.adain.", k): v for k, v in load_file(str(path)).items()}
+    with safe_open(str(path), framework="pt") as f:
+        metadata = {k: v for k, v in (f.metadata() or {}).items() if k != "sha256"}
+    save_file(old, str(path), metadata=metadata)  # as written before 2026-12-02 (no checksum then)
+    cfg.schedule.steps = 2
+    with pytest.raises(UserError, match="cannot be resumed .* --init-from"):
+        Trainer(cfg, tmp_path / "run", resume=True, progress=False)
+    cfg.run.init_from = str(path)
+    assert Trainer(cfg, tmp_path / "new", progress=False).steps_before == 1

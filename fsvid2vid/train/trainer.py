@@ -182,6 +182,11 @@ class Trainer:
         tensors, meta = read_checkpoint(path)
         if meta.get("task") != self.cfg.task:
             raise UserError(f"{path}: is a {meta.get('task')} checkpoint, the config is for {self.cfg.task}")
+        if any(".adain." in k and k.startswith("model.generator.synthesis.") for k in tensors):
+            # Written before 2026-12-02, when the AdaIN layers sat inside H: the weights still load, but the optimiser
+            # state is ordered by the old parameter order and would land on the wrong tensors.
+            raise UserError(f"{path}: an AdaIN run from before 2026-12-02 cannot be resumed (its optimiser state is in "
+                            "the old parameter order); start a new run from it with --init-from")
         restore(tensors, meta, self._modules(), self._optimizers(), path)
         self.step = int(meta["step"])
         self.bad_steps = int(meta.get("bad_steps", 0))
