@@ -183,6 +183,10 @@ def test_evaluate_end_to_end(setup, tmp_path, capsys):
                     "fid_inception", "l1", "psnr", "ssim", "warping_error", "warping_error_ground_truth"):
             assert isinstance(entry[key], float), key
         assert len(entry["per_clip"]) == 2 and len(entry["per_clip"][0]["examples"]) == int(k)
+        # the subject's own pixels (the dancer): farther from the truth than the whole frame, which is mostly room
+        assert entry["subject_l1"] > entry["l1"] and entry["subject_psnr"] < entry["psnr"]
+        assert 0 < entry["subject_ssim"] <= 1 and entry["per_clip"][0]["subject_pixels"] > 0
+    assert report["metrics"][:3] == ["subject_l1", "subject_psnr", "subject_ssim"]
     assert report["ground_truth"]["warping_error"] >= 0
     assert report["splits"] == ["train"] and "not unseen" in capsys.readouterr().err  # the fixture is a train split
     sheet = cv2.imread(str(out.with_suffix(".png")))
@@ -265,9 +269,10 @@ def test_results_tables_mark_the_best_method_and_order_figure_7a(tmp_path):
         (tmp_path / f"{stem}.json").write_text(json.dumps(report(pose, ssim)))
     reports = results.load_reports(tmp_path)
     table = results.table1(reports, "dance", "1").splitlines()
-    assert table[2].startswith("| Ours | **2.000**") and "| 0.800 |" in table[2]  # best pose error, not best SSIM
-    assert table[3].startswith("| AdaIN | 3.000") and "**0.900**" in table[3]
-    assert table[4].startswith("| ground truth | 1.000")
+    # the subject columns come first ("–" where old reports lack them), then the pose error
+    assert table[2].startswith("| Ours | – | – | – | **2.000**") and "| 0.800 |" in table[2]  # best pose, not SSIM
+    assert table[3].startswith("| AdaIN | – | – | – | 3.000") and "**0.900**" in table[3]
+    assert table[4].startswith("| ground truth | – | – | – | 1.000")
     assert [n for n, _ in results.figure7a(reports)] == [5, results.FULL_TRAINING_SUBJECTS]
     written = results.plot_figure7(reports, tmp_path)
     assert [p.name for p in written] == ["results-fig7a.png", "results-fig7b.png"]
@@ -275,3 +280,30 @@ def test_results_tables_mark_the_best_method_and_order_figure_7a(tmp_path):
     (tmp_path / "dance-ours-s5.json").unlink()  # one training-set size: no Figure 7(a)
     only_full = results.plot_figure7(results.load_reports(tmp_path), tmp_path, prefix="x")
     assert [p.name for p in only_full] == ["x-fig7b.png"]
+
+
+@pytest.mark.parametrize("task", ["dance", "face", "street"])
+def test_subject_masks_cover_the_subject_and_not_the_whole_frame(task, request):
+    from fsvid2vid.data.layout import find_clips, read_meta
+    from fsvid2vid.eval.subject import subject_masks
+
+    clip = find_clips(request.getfixturevalue(f"{task}_dir"))[0]
+    meta = read_meta(clip)
+    masks = subject_masks(clip, meta, 3)
+    assert masks.shape == (3, meta.height, meta.width) and masks.dtype == bool
+    if task != "street":  # a street clip need not show a car
+        assert 0.02 < masks.mean() < 0.8
+
+
+def test_masked_metrics_count_only_the_masked_pixels():
+    from fsvid2vid.eval.metrics import masked_l1, masked_psnr, masked_ssim
+
+    a = torch.zeros(3, 16, 16)
+    b = a.clone()
+    b[:, :, 8:] = 1.0  # the right half differs by 1
+    left = torch.zeros(16, 16, dtype=torch.bool)
+    left[:, :8] = True
+    assert masked_l1(a, b, left) == 0 and masked_l1(a, b, ~left) == 1.0
+    assert masked_psnr(a, b, left) == float("inf") and masked_psnr(a, b, ~left) == pytest.approx(10 * np.log10(4))
+    assert masked_ssim(a, a, left) == pytest.approx(1.0)
+    assert masked_l1(a, b, torch.zeros(16, 16, dtype=torch.bool)) is None

@@ -40,8 +40,20 @@ from fsvid2vid.data.preview import sheet_row, stack_rows
 from fsvid2vid.errors import UserError
 from fsvid2vid.eval.evaluator import Evaluator, load_evaluator
 from fsvid2vid.eval.inception import InceptionFeatures
-from fsvid2vid.eval.metrics import frechet_distance, keypoint_error, l1, psnr, segmentation_scores, ssim, warping_error
+from fsvid2vid.eval.metrics import (
+    frechet_distance,
+    keypoint_error,
+    l1,
+    masked_l1,
+    masked_psnr,
+    masked_ssim,
+    psnr,
+    segmentation_scores,
+    ssim,
+    warping_error,
+)
 from fsvid2vid.eval.pairs import CrossPair, cross_pairs, example_paths
+from fsvid2vid.eval.subject import subject_masks
 from fsvid2vid.eval.training import LABEL_LAYER, always_visible, machine_description, rgb_batch
 from fsvid2vid.infer.synthesizer import Synthesizer, driving_clip, load_examples
 from fsvid2vid.losses.flow import ground_truth_flow
@@ -67,6 +79,7 @@ class ClipTruth:
     confidence: torch.Tensor  # (T - 1, 1, H, W)
     points: np.ndarray | None  # (T, P, 3) driving points (dance / face)
     labels: np.ndarray | None  # (T, H, W) driving label map (street)
+    subject: torch.Tensor | None = None  # (T, H, W) bool: the subject's pixels (fsvid2vid.eval.subject)
 
 
 @dataclass
@@ -107,6 +120,33 @@ def task_scores(task: str, readout: Readout, truths: list[ClipTruth], num_classe
     return segmentation_scores(pred, target, num_classes)
 
 
+SUBJECT_METRICS = ("subject_l1", "subject_psnr", "subject_ssim")
+
+
+def subject_scores(generated: torch.Tensor, truth: ClipTruth) -> dict[str, Any]:
+    """L1 / PSNR / SSIM on the subject's pixels of one clip: L1 pooled over all its subject pixels, PSNR and SSIM
+    averaged over the frames that show the subject; ``subject_pixels`` weighs the clip when pooling clips."""
+    frames = [t for t in range(len(generated)) if bool(truth.subject[t].any())]
+    if not frames:
+        return {"subject_l1": None, "subject_psnr": None, "subject_ssim": None, "subject_pixels": 0}
+    gen, real, mask = generated[frames], truth.frames[frames], truth.subject[frames]
+    return {"subject_l1": masked_l1(gen, real, mask),
+            "subject_psnr": float(np.mean([masked_psnr(g, r, m) for g, r, m in zip(gen, real, mask)])),
+            "subject_ssim": float(np.mean([v for g, r, m in zip(gen, real, mask)
+                                           if (v := masked_ssim(g, r, m)) is not None] or [np.nan])),
+            "subject_pixels": int(mask.sum())}
+
+
+def pooled_subject_scores(per_clip: list[dict[str, Any]]) -> dict[str, float | None]:
+    """The clips' subject scores, each clip weighted by its subject pixels (clips without any left out)."""
+    clips = [c for c in per_clip if c["subject_pixels"]]
+    if not clips:
+        return dict.fromkeys(SUBJECT_METRICS)
+    weights = np.array([c["subject_pixels"] for c in clips], np.float64)
+    return {name: _finite(float(np.average([c[name] if c[name] is not None else np.nan for c in clips],
+                                           weights=weights))) for name in SUBJECT_METRICS}
+
+
 def _load_truth(pair: CrossPair, n_frames: int, task: str) -> ClipTruth:
     meta = read_meta(pair.cross)
     frames = rgb_batch([read_image(pair.cross / RGB_DIR / frame_name(t), 3, (meta.height, meta.width))
@@ -117,7 +157,8 @@ def _load_truth(pair: CrossPair, n_frames: int, task: str) -> ClipTruth:
     if task == "street":
         labels = np.stack([read_image(pair.cross / LABEL_LAYER / frame_name(t), 1, (meta.height, meta.width))
                            for t in range(n_frames)])
-    return ClipTruth(pair, frames, flows, confidence, None if points is None else points[:n_frames], labels)
+    subject = torch.from_numpy(subject_masks(pair.cross, meta, n_frames))
+    return ClipTruth(pair, frames, flows, confidence, None if points is None else points[:n_frames], labels, subject)
 
 
 def render_test_split(task: str, size: int, clips: int, frames: int, cache: Path, progress: bool) -> Path:
@@ -222,6 +263,7 @@ def evaluate(checkpoint: Path, task: str, out: Path, data: Path | None = None, k
             gen = rgb_batch(generated)
             fake.add(ev, incep, gen)
             clip = {"clip": truth.pair.cross.name, "examples": [str(p) for p in examples.paths],
+                    **subject_scores(gen, truth),
                     "l1": float(np.mean([l1(g, r) for g, r in zip(gen, truth.frames)])),
                     "psnr": float(np.mean([psnr(g, r) for g, r in zip(gen, truth.frames)])),
                     "ssim": float(np.mean([ssim(g, r) for g, r in zip(gen, truth.frames)])),
@@ -237,6 +279,7 @@ def evaluate(checkpoint: Path, task: str, out: Path, data: Path | None = None, k
         entry[fid_name] = frechet_distance(np.concatenate(fake.features), real_features)
         if incep is not None:
             entry["fid_inception"] = frechet_distance(np.concatenate(fake.inception), np.concatenate(real.inception))
+        entry.update(pooled_subject_scores(per_clip))
         entry.update({"l1": float(np.mean(l1s)), "psnr": _finite(float(np.mean(psnrs))), "ssim": float(np.mean(ssims)),
                       "warping_error": float(np.mean(warps)),
                       "warping_error_ground_truth": ground_truth["warping_error"], "per_clip": per_clip})
@@ -251,7 +294,7 @@ def evaluate(checkpoint: Path, task: str, out: Path, data: Path | None = None, k
         "clips": [t.pair.cross.name for t in truths], "frames_per_clip": n_frames, "k": k_values,
         # "test" alone means unseen subjects; anything else is flagged by the command line.
         "splits": sorted({read_meta(t.pair.cross).split for t in truths}),
-        "metrics": metric_names + [fid_name] + (["fid_inception"] if incep else []) +
+        "metrics": list(SUBJECT_METRICS) + metric_names + [fid_name] + (["fid_inception"] if incep else []) +
         ["l1", "psnr", "ssim", "warping_error"],
         "ground_truth": ground_truth, "results": results,
         "flow": "OpenCV DIS between consecutive ground-truth frames, confident pixels only (losses.flow)",

@@ -25,11 +25,9 @@ def psnr(a: torch.Tensor, b: torch.Tensor) -> float:
     return float("inf") if mse == 0 else 10.0 * np.log10(4.0 / mse)
 
 
-def ssim(a: torch.Tensor, b: torch.Tensor, window: int = 7, sigma: float = 1.5) -> float:
-    """Mean structural similarity (Gaussian window, the usual constants for a dynamic range of 2), per channel.
-
-    a, b: (N, C, H, W) or (C, H, W) in [-1, 1]. 1 for identical images.
-    """
+def ssim_map(a: torch.Tensor, b: torch.Tensor, window: int = 7, sigma: float = 1.5) -> torch.Tensor:
+    """Structural similarity per window position and channel (Gaussian window, the usual constants for a dynamic
+    range of 2): (N, C, H - window + 1, W - window + 1). a, b: (N, C, H, W) or (C, H, W) in [-1, 1]."""
     x, y = a.float(), b.float()
     if x.dim() == 3:
         x, y = x[None], y[None]
@@ -45,8 +43,39 @@ def ssim(a: torch.Tensor, b: torch.Tensor, window: int = 7, sigma: float = 1.5) 
     c1, c2 = (0.01 * 2) ** 2, (0.03 * 2) ** 2
     mx, my = blur(x), blur(y)
     vx, vy, cov = blur(x * x) - mx**2, blur(y * y) - my**2, blur(x * y) - mx * my
-    s = ((2 * mx * my + c1) * (2 * cov + c2)) / ((mx**2 + my**2 + c1) * (vx + vy + c2))
-    return float(s.mean())
+    return ((2 * mx * my + c1) * (2 * cov + c2)) / ((mx**2 + my**2 + c1) * (vx + vy + c2))
+
+
+def ssim(a: torch.Tensor, b: torch.Tensor, window: int = 7, sigma: float = 1.5) -> float:
+    """Mean structural similarity over all windows and channels. a, b: (N, C, H, W) or (C, H, W) in [-1, 1]; 1 for
+    identical images."""
+    return float(ssim_map(a, b, window, sigma).mean())
+
+
+def masked_l1(a: torch.Tensor, b: torch.Tensor, mask: torch.Tensor) -> float | None:
+    """Mean absolute difference over the pixels where ``mask`` (..., H, W) is true; None without any."""
+    m = mask.float()[..., None, :, :].expand_as(a)
+    count = float(m.sum())
+    return None if count == 0 else float(((a.float() - b.float()).abs() * m).sum() / count)
+
+
+def masked_psnr(a: torch.Tensor, b: torch.Tensor, mask: torch.Tensor) -> float | None:
+    """PSNR in dB over the pixels where ``mask`` is true (images in [-1, 1]); None without any, inf if equal."""
+    m = mask.float()[..., None, :, :].expand_as(a)
+    count = float(m.sum())
+    if count == 0:
+        return None
+    mse = float(((a.float() - b.float()) ** 2 * m).sum() / count)
+    return float("inf") if mse == 0 else 10.0 * np.log10(4.0 / mse)
+
+
+def masked_ssim(a: torch.Tensor, b: torch.Tensor, mask: torch.Tensor, window: int = 7) -> float | None:
+    """Mean SSIM over the windows centred on pixels where ``mask`` (H, W) is true; None without any."""
+    s = ssim_map(a, b, window)  # (N, C, H - window + 1, W - window + 1)
+    r = window // 2
+    m = mask.bool()[..., r:mask.shape[-2] - r, r:mask.shape[-1] - r]
+    m = m.reshape(1, 1, *m.shape[-2:]).expand_as(s) if m.dim() == 2 else m[:, None].expand_as(s)
+    return float(s[m].mean()) if bool(m.any()) else None
 
 
 def frechet_distance(features_a: np.ndarray, features_b: np.ndarray) -> float:
