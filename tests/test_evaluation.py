@@ -186,7 +186,8 @@ def test_evaluate_end_to_end(setup, tmp_path, capsys):
         # the subject's own pixels (the dancer): farther from the truth than the whole frame, which is mostly room
         assert entry["subject_l1"] > entry["l1"] and entry["subject_psnr"] < entry["psnr"]
         assert 0 < entry["subject_ssim"] <= 1 and entry["per_clip"][0]["subject_pixels"] > 0
-    assert report["metrics"][:3] == ["subject_l1", "subject_psnr", "subject_ssim"]
+        assert 0 < entry["subject_color_distance"] < 1
+    assert report["metrics"][:4] == ["subject_l1", "subject_psnr", "subject_ssim", "subject_color_distance"]
     assert report["ground_truth"]["warping_error"] >= 0
     assert report["splits"] == ["train"] and "not unseen" in capsys.readouterr().err  # the fixture is a train split
     sheet = cv2.imread(str(out.with_suffix(".png")))
@@ -270,9 +271,9 @@ def test_results_tables_mark_the_best_method_and_order_figure_7a(tmp_path):
     reports = results.load_reports(tmp_path)
     table = results.table1(reports, "dance", "1").splitlines()
     # the subject columns come first ("–" where old reports lack them), then the pose error
-    assert table[2].startswith("| Ours | – | – | – | **2.000**") and "| 0.800 |" in table[2]  # best pose, not SSIM
-    assert table[3].startswith("| AdaIN | – | – | – | 3.000") and "**0.900**" in table[3]
-    assert table[4].startswith("| ground truth | – | – | – | 1.000")
+    assert table[2].startswith("| Ours | – | – | – | – | **2.000**") and "| 0.800 |" in table[2]  # best pose
+    assert table[3].startswith("| AdaIN | – | – | – | – | 3.000") and "**0.900**" in table[3]
+    assert table[4].startswith("| ground truth | – | – | – | – | 1.000")
     assert [n for n, _ in results.figure7a(reports)] == [5, results.FULL_TRAINING_SUBJECTS]
     written = results.plot_figure7(reports, tmp_path)
     assert [p.name for p in written] == ["results-fig7a.png", "results-fig7b.png"]
@@ -307,3 +308,17 @@ def test_masked_metrics_count_only_the_masked_pixels():
     assert masked_psnr(a, b, left) == float("inf") and masked_psnr(a, b, ~left) == pytest.approx(10 * np.log10(4))
     assert masked_ssim(a, a, left) == pytest.approx(1.0)
     assert masked_l1(a, b, torch.zeros(16, 16, dtype=torch.bool)) is None
+
+
+def test_colour_distance_sees_colour_and_not_the_arrangement():
+    from fsvid2vid.eval.metrics import color_distance
+
+    rng = np.random.default_rng(0)
+    red = np.tile(np.array([[200, 30, 30]], np.uint8), (500, 1))
+    blue = np.tile(np.array([[30, 30, 200]], np.uint8), (500, 1))
+    mixed = rng.integers(0, 256, (1000, 3), dtype=np.uint8)
+    assert color_distance(red, red) == pytest.approx(0.0, abs=1e-9)
+    assert color_distance(mixed, mixed[::-1]) == pytest.approx(0.0, abs=1e-9)  # order of pixels does not matter
+    assert color_distance(red, blue) == pytest.approx(1.0)
+    assert 0 < color_distance(red, np.concatenate([red, blue])) < 1
+    assert color_distance(red, red[:0]) is None

@@ -41,6 +41,7 @@ from fsvid2vid.errors import UserError
 from fsvid2vid.eval.evaluator import Evaluator, load_evaluator
 from fsvid2vid.eval.inception import InceptionFeatures
 from fsvid2vid.eval.metrics import (
+    color_distance,
     frechet_distance,
     keypoint_error,
     l1,
@@ -120,20 +121,26 @@ def task_scores(task: str, readout: Readout, truths: list[ClipTruth], num_classe
     return segmentation_scores(pred, target, num_classes)
 
 
-SUBJECT_METRICS = ("subject_l1", "subject_psnr", "subject_ssim")
+SUBJECT_METRICS = ("subject_l1", "subject_psnr", "subject_ssim", "subject_color_distance")
 
 
 def subject_scores(generated: torch.Tensor, truth: ClipTruth) -> dict[str, Any]:
-    """L1 / PSNR / SSIM on the subject's pixels of one clip: L1 pooled over all its subject pixels, PSNR and SSIM
-    averaged over the frames that show the subject; ``subject_pixels`` weighs the clip when pooling clips."""
+    """L1 / PSNR / SSIM and the colour distance on the subject's pixels of one clip: L1 and the colour histograms
+    pooled over all its subject pixels, PSNR and SSIM averaged over the frames that show the subject;
+    ``subject_pixels`` weighs the clip when pooling clips."""
     frames = [t for t in range(len(generated)) if bool(truth.subject[t].any())]
     if not frames:
-        return {"subject_l1": None, "subject_psnr": None, "subject_ssim": None, "subject_pixels": 0}
+        return {**dict.fromkeys(SUBJECT_METRICS), "subject_pixels": 0}
     gen, real, mask = generated[frames], truth.frames[frames], truth.subject[frames]
+
+    def pixels(images: torch.Tensor) -> np.ndarray:  # the subject's pixels, (N, 3) uint8
+        return ((images.permute(0, 2, 3, 1)[mask] + 1) * 127.5).round().clamp(0, 255).to(torch.uint8).numpy()
+
     return {"subject_l1": masked_l1(gen, real, mask),
             "subject_psnr": float(np.mean([masked_psnr(g, r, m) for g, r, m in zip(gen, real, mask)])),
             "subject_ssim": float(np.mean([v for g, r, m in zip(gen, real, mask)
                                            if (v := masked_ssim(g, r, m)) is not None] or [np.nan])),
+            "subject_color_distance": color_distance(pixels(gen), pixels(real)),
             "subject_pixels": int(mask.sum())}
 
 

@@ -78,6 +78,27 @@ def masked_ssim(a: torch.Tensor, b: torch.Tensor, mask: torch.Tensor, window: in
     return float(s[m].mean()) if bool(m.any()) else None
 
 
+def color_distance(a_pixels: np.ndarray, b_pixels: np.ndarray, bins: int = 8) -> float | None:
+    """Appearance, not shape: the Hellinger distance between the CIELAB colour histograms of two pixel sets.
+
+    a_pixels, b_pixels: (N, 3) uint8 RGB, any N (e.g. a subject's pixels over a clip). ``bins`` per channel. 0 for the
+    same colour distribution, 1 for disjoint ones; None if either set is empty. Unlike the keypoint evaluator's
+    features, which ignore colour by design, a red top where a checked blue one belongs scores badly.
+    """
+    import cv2
+
+    if len(a_pixels) == 0 or len(b_pixels) == 0:
+        return None
+
+    def histogram(pixels: np.ndarray) -> np.ndarray:
+        lab = cv2.cvtColor(np.ascontiguousarray(pixels, np.uint8).reshape(-1, 1, 3), cv2.COLOR_RGB2LAB).reshape(-1, 3)
+        counts, _ = np.histogramdd(lab.astype(np.float64), bins=bins, range=[(0, 256)] * 3)
+        return counts.ravel() / counts.sum()
+
+    overlap = float(np.sqrt(histogram(a_pixels) * histogram(b_pixels)).sum())
+    return float(np.sqrt(max(0.0, 1.0 - overlap)))
+
+
 def frechet_distance(features_a: np.ndarray, features_b: np.ndarray) -> float:
     """Fréchet distance between Gaussians fitted to two feature sets (N, D): the FID formula.
 

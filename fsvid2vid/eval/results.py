@@ -22,7 +22,8 @@ METHODS = ("ours", "encoder", "concat_style", "adain")
 METHOD_NAMES = {"ours": "Ours", "encoder": "Encoder", "concat_style": "ConcatStyle", "adain": "AdaIN"}
 #: Per task: (report key, column title, lower is better) in table order.
 _SUBJECT = [("subject_l1", "subject L1 ↓", True), ("subject_psnr", "subject PSNR ↑", False),
-            ("subject_ssim", "subject SSIM ↑", False)]  # first: the subject's own pixels (eval.subject)
+            ("subject_ssim", "subject SSIM ↑", False), ("subject_color_distance", "subject colour dist ↓", True)]
+# first: the subject's own pixels (eval.subject)
 COLUMNS = {
     "dance": _SUBJECT + [("pose_error_px", "pose error (px) ↓", True),
                          ("fid_dance_evaluator", "FID (evaluator) ↓", True), ("l1", "L1 ↓", True),
