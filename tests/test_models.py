@@ -338,3 +338,18 @@ def test_temporal_discriminator_scales_and_conditions():
     assert torch.equal(features[1][-1], again[1][-1]) and not torch.equal(features[0][-1], again[0][-1])
     with pytest.raises(ValueError, match="condition channels"):
         d(frames)
+
+
+@pytest.mark.parametrize("kernel", [1, 3])
+def test_per_sample_conv_matches_a_convolution_per_sample(kernel):
+    """The grouped convolution (and the batched matrix product of 1x1 kernels) equal a plain conv2d per sample."""
+    from fsvid2vid.models.layers import per_sample_conv
+    from fsvid2vid.models.theta import ConvWeights
+
+    g = torch.Generator().manual_seed(0)
+    x = torch.randn(3, 5, 9, 7, generator=g)
+    theta = ConvWeights(torch.randn(3, 4, 5, kernel, kernel, generator=g), torch.randn(3, 4, generator=g))
+    out = per_sample_conv(x, theta)
+    for b in range(3):
+        expected = torch.nn.functional.conv2d(x[b:b + 1], theta.weight[b], theta.bias[b], padding=kernel // 2)
+        torch.testing.assert_close(out[b:b + 1], expected, rtol=1e-5, atol=1e-5)
