@@ -39,11 +39,14 @@ class Frame:
     layers: layer name -> (H, W, 3) or (H, W) uint8 array, one per ``TaskRenderer.layers``.
     points: (P, 3) float32 keypoints or landmarks in pixels, columns x, y, confidence (0 = not visible);
             ``None`` for tasks without points.
+    view:   the subject's yaw in radians (0: facing the camera, +-pi: seen from behind; positive: turned to its own
+            left), ``None`` for tasks without a subject that turns.
     """
 
     rgb: np.ndarray
     layers: dict[str, np.ndarray]
     points: np.ndarray | None = None
+    view: float | None = None
 
 
 class TaskRenderer(Protocol):
