@@ -62,6 +62,21 @@ def test_bench_infer_reports_every_k_and_precision(tmp_path):
     assert rows[0]["psnr_vs_fp32"] is None and rows[1]["psnr_vs_fp32"] > 25
 
 
+def test_bench_infer_set_changes_the_presets_model(tmp_path):
+    out = tmp_path / "infer.json"
+    r = run_cli("bench", "infer", "--preset", "tiny", "--task", "dance", "--precision", "fp32", "--frames", "1",
+                "--warmup", "0", "--matmul-size", "64", "--device", "cpu", "--out", out,
+                "--set", "model.generator.flow_stride=2", "--set", "model.generator.example_pooling=regions")
+    assert r.returncode == 0, r.stderr
+    row = json.loads(out.read_text())["rows"][0]
+    assert "flow_stride=2" in row["model"] and "example_pooling=regions" in row["model"]
+    cfg = model_preset("dance", "tiny")
+    cfg.generator.flow_stride, cfg.generator.example_pooling = 2, "regions"
+    assert row["parameters"] == FewShotGenerator(cfg.generator).parameter_counts()["total"]
+    plain = model_preset("dance", "tiny")
+    assert row["parameters"] != FewShotGenerator(plain.generator).parameter_counts()["total"]  # E's region network
+
+
 def test_bench_train_fixes_t_and_reports_each_precision(dance_dir, tmp_path):
     out = tmp_path / "train.json"
     r = run_cli("bench", "train", "--config", ROOT / "configs" / "dance-64.yaml", "--data", dance_dir,
@@ -115,6 +130,9 @@ def test_bench_params_counts_every_part(tmp_path, capsys):
     (["infer", "--preset", "tiny", "--task", "dance", "--height", "60"], "--height 60 is invalid"),
     (["infer", "--preset", "tiny", "--task", "dance", "--frames", "0"], "need at least 1 timed frame"),
     (["infer", "--checkpoint", "models/dance-64.safetensors", "--task", "face"], "go with --preset"),
+    (["infer", "--checkpoint", "models/dance-64.safetensors", "--set", "model.generator.ngf=8"], "go with --preset"),
+    (["infer", "--preset", "tiny", "--task", "dance", "--set", "schedule.steps=3"], "takes model fields only"),
+    (["infer", "--preset", "tiny", "--task", "dance", "--set", "model.generator.flow_stride=3"], "flow_stride"),
     (["infer", "--preset", "tiny", "--task", "dance", "--threads", "0"], "--threads 0 is invalid"),
     (["infer", "--preset", "tiny", "--task", "dance", "--out", "no/such/folder/x.json"], "does not exist"),
     (["train", "--config", "configs/dance-64.yaml", "--T", "0"], "T >= 1"),

@@ -24,6 +24,10 @@ from fsvid2vid.models.rollout import Rollout
 from fsvid2vid.models.weights import attention_weights
 
 TASKS = ("dance", "face", "street")
+# The conditionings, and the paper's method with region pooling (with and without attention).
+VARIANTS = {**{c: {"conditioning": c} for c in CONDITIONINGS},
+            "ours_regions": {"example_pooling": "regions", "pooling_regions": 3},
+            "ours_regions_uniform": {"example_pooling": "regions", "pooling_regions": 3, "attention": False}}
 
 
 def tiny(task: str = "dance", **generator_overrides) -> ModelConfig:
@@ -65,10 +69,10 @@ def eval_model(cfg: ModelConfig) -> FewShotGenerator:
 # ----------------------------------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("conditioning", CONDITIONINGS)
+@pytest.mark.parametrize("conditioning", VARIANTS)
 @pytest.mark.parametrize("task", TASKS)
 def test_two_frames_shapes_range_and_every_parameter_gets_a_gradient(task, conditioning):
-    cfg = tiny(task, conditioning=conditioning)
+    cfg = tiny(task, **VARIANTS[conditioning])
     torch.manual_seed(0)
     model = FewShotGenerator(cfg.generator).train()
     example_rgb, example_semantic, semantics = inputs(cfg, batch=2, k=2)
@@ -87,7 +91,7 @@ def test_two_frames_shapes_range_and_every_parameter_gets_a_gradient(task, condi
         assert second.flow_example.shape == (b, 2, h, w) and second.warped_example.shape == (b, 3, h, w)
     else:
         assert second.flow_example is None and torch.equal(second.raw_prime, second.raw)
-    if conditioning == "ours":
+    if cfg.generator.conditioning == "ours" and cfg.generator.attention:
         assert second.attention.shape[0] == b and second.attention.shape[3] == 2
 
     (first.frame.square().mean() + second.frame.square().mean()).backward()
@@ -133,10 +137,10 @@ def test_dtype_follows_the_model_and_inputs():
 # ----------------------------------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("conditioning", CONDITIONINGS)
+@pytest.mark.parametrize("conditioning", VARIANTS)
 @pytest.mark.parametrize("task", TASKS)
 def test_permuting_the_examples_leaves_the_output_unchanged(task, conditioning):
-    cfg = tiny(task, conditioning=conditioning)
+    cfg = tiny(task, **VARIANTS[conditioning])
     model = eval_model(cfg)
     example_rgb, example_semantic, semantics = inputs(cfg, batch=2, k=3)
     order = torch.tensor([2, 0, 1])
@@ -148,10 +152,10 @@ def test_permuting_the_examples_leaves_the_output_unchanged(task, conditioning):
         assert torch.equal(order[b.example_index], a.example_index)  # the same example is warped
 
 
-@pytest.mark.parametrize("conditioning", CONDITIONINGS)
+@pytest.mark.parametrize("conditioning", VARIANTS)
 @pytest.mark.parametrize("task", TASKS)
 def test_k_copies_of_one_example_give_the_single_example_output(task, conditioning):
-    cfg = tiny(task, conditioning=conditioning)
+    cfg = tiny(task, **VARIANTS[conditioning])
     model = eval_model(cfg)
     example_rgb, example_semantic, semantics = inputs(cfg, batch=2, k=1)
     copies = 4
@@ -163,10 +167,10 @@ def test_k_copies_of_one_example_give_the_single_example_output(task, conditioni
         torch.testing.assert_close(a.frame, b.frame, atol=1e-5, rtol=1e-5)
 
 
-@pytest.mark.parametrize("conditioning", CONDITIONINGS)
+@pytest.mark.parametrize("conditioning", VARIANTS)
 @pytest.mark.parametrize("task", TASKS)
 def test_each_sample_uses_its_own_examples(task, conditioning):
-    cfg = tiny(task, conditioning=conditioning)
+    cfg = tiny(task, **VARIANTS[conditioning])
     model = eval_model(cfg)
     example_rgb, example_semantic, semantics = inputs(cfg, batch=2, k=2)
     other_rgb, other_semantic, _ = inputs(cfg, batch=2, k=2, seed=1)
@@ -197,6 +201,32 @@ def test_attention_rows_sum_to_one_and_follow_the_query():
     keys[0, 1] = 50 * query[0]
     alpha = attention_weights(query, keys)  # (1, 4, 8)
     assert alpha[0, :, 4:].sum() > 0.99 * alpha.sum()
+
+
+def test_region_pooling_gives_each_target_region_the_features_its_attention_points_at():
+    """With a one-hot target region map and attention from region-0 positions onto example 1 only, region 0's pooled
+    code is example 1's mean feature over the attended positions; the mass of all regions sums to 1."""
+    from fsvid2vid.models.weights import pool_examples, region_mass, uniform_mass
+
+    b, k, c, h, w = 1, 2, 3, 2, 2
+    n = h * w
+    q = torch.randn(b, k, c, h, w)
+    regions = torch.zeros(b, 2, h, w)
+    regions[:, 0, 0], regions[:, 1, 1] = 1, 1  # region 0: the top row of the target, region 1: the bottom row
+    alpha = torch.zeros(b, n, k * n)
+    alpha[:, :2, n:] = 1 / n  # the top row attends uniformly to every position of example 1
+    alpha[:, 2:, :n] = 1 / n  # the bottom row to every position of example 0
+    mass = region_mass(regions, alpha, k)
+    assert mass.shape == (b, k, 2, h, w)
+    torch.testing.assert_close(mass.sum(), torch.tensor(1.0))
+    pooled = pool_examples(q, mass).view(b, c, 2)
+    torch.testing.assert_close(pooled[..., 0], 0.5 * q[:, 1].mean(dim=(2, 3)))  # area share 0.5 times the mean
+    torch.testing.assert_close(pooled[..., 1], 0.5 * q[:, 0].mean(dim=(2, 3)))
+    # R = 1, uniform: the paper's average pooling over all examples and positions
+    torch.testing.assert_close(pool_examples(q, uniform_mass(b, k, h, w, like=q)), q.mean(dim=(1, 3, 4)))
+    # Pooling at another resolution than the mass keeps each region's total
+    fine = torch.randn(b, k, c, 2 * h, 2 * w)
+    torch.testing.assert_close(pool_examples(fine, uniform_mass(b, k, h, w, like=q)), fine.mean(dim=(1, 3, 4)))
 
 
 @pytest.mark.parametrize(("conditioning", "attention"), [(c, True) for c in CONDITIONINGS] + [("ours", False)])
@@ -250,6 +280,47 @@ def test_warp_with_constant_flow_shifts_by_that_many_pixels(dx, dy):
     ys, xs = slice(max(0, -dy), 16 - max(0, dy)), slice(max(0, -dx), 20 - max(0, dx))
     src_ys, src_xs = slice(ys.start + dy, ys.stop + dy), slice(xs.start + dx, xs.stop + dx)
     torch.testing.assert_close(out[..., ys, xs], image[..., src_ys, src_xs], atol=1e-5, rtol=0)
+
+
+@pytest.mark.parametrize(("height", "width"), [(16, 20), (15, 21)])
+def test_half_resolution_flow_is_upsampled_in_the_inputs_pixels(height, width):
+    """flow_stride 2: a constant flow predicted at half resolution comes back as that many full-resolution pixels
+    (scaled by (W - 1) / (w - 1) with corners aligned), at the input's size, and the mask stays in (0, 1)."""
+    from fsvid2vid.models.flow import FlowMaskNet
+
+    cfg = dataclasses.replace(tiny().generator, flow_stride=2)
+    net = FlowMaskNet(5, cfg).eval()
+    torch.nn.init.zeros_(net.flow_head.weight)
+    with torch.no_grad():
+        net.flow_head.bias.copy_(torch.tensor([0.5, -0.25]))  # times flow_scale, in half-resolution pixels
+    flow, mask = net(torch.randn(2, 5, height, width))
+    assert flow.shape == (2, 2, height, width) and mask.shape == (2, 1, height, width)
+    small_h, small_w = (height + 1) // 2, (width + 1) // 2
+    expected = (0.5 * cfg.flow_scale * (width - 1) / (small_w - 1),
+                -0.25 * cfg.flow_scale * (height - 1) / (small_h - 1))
+    torch.testing.assert_close(flow[:, 0], torch.full_like(flow[:, 0], expected[0]), atol=1e-4, rtol=1e-5)
+    torch.testing.assert_close(flow[:, 1], torch.full_like(flow[:, 1], expected[1]), atol=1e-4, rtol=1e-5)
+    assert 0 < mask.min() and mask.max() < 1
+
+
+def test_half_resolution_flow_trains_and_quarters_the_flow_networks_flops():
+    from torch.utils.flop_counter import FlopCounterMode
+
+    flops = {}
+    for stride in (1, 2):
+        cfg = tiny(flow_stride=stride)
+        torch.manual_seed(0)
+        model = FewShotGenerator(cfg.generator)
+        example_rgb, example_semantic, semantics = inputs(cfg, batch=2, k=2)
+        with FlopCounterMode(display=False) as counter:
+            outputs = run_clip(model, example_rgb, example_semantic, semantics)
+        flops[stride] = {name: sum(ops.values()) for name, ops in counter.get_flop_counts().items()}
+        outputs[-1].frame.mean().backward()
+        assert all(p.grad is not None and torch.isfinite(p.grad).all()
+                   for name, p in model.named_parameters() if name.startswith("flow_prev."))
+    assert flops[2]["FewShotGenerator.flow_prev"] < 0.35 * flops[1]["FewShotGenerator.flow_prev"]
+    with pytest.raises(UserError, match="flow_stride"):
+        tiny(flow_stride=3)
 
 
 # ----------------------------------------------------------------------------------------------------------------

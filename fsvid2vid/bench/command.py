@@ -36,6 +36,8 @@ def add_command(commands: argparse._SubParsersAction, handlers: dict) -> None:
     infer.add_argument("--task", nargs="+", help="with --preset: dance, face, street (several allowed)")
     infer.add_argument("--height", type=int, help="with --preset: frame height instead of the preset's (a multiple "
                        "of 8 in [64, 512]; the width follows the task's aspect, e.g. street 256 -> 256 x 512)")
+    infer.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", dest="overrides",
+                       help="with --preset: override a model field, e.g. model.generator.ngf=16 (repeatable)")
     infer.add_argument("--k", type=int, nargs="+", default=[1], help="numbers of example frames (default 1)")
     _add_common(infer, frames=("--frames", 20, "timed frames"), warmup=3)
     infer.add_argument("--end-to-end", action="store_true",
@@ -139,10 +141,12 @@ def _model_sources(args: argparse.Namespace) -> list:
     from fsvid2vid.bench.infer import ModelSource
     from fsvid2vid.errors import UserError
     from fsvid2vid.models.config import SIZES, TASKS
+    from fsvid2vid.train.config import merge_overrides, parse_override
 
     if args.checkpoint is not None:
-        if args.task or args.height:
-            raise UserError("--task and --height go with --preset; a --checkpoint brings its own task and size")
+        if args.task or args.height or args.overrides:
+            raise UserError("--task, --height and --set go with --preset; a --checkpoint brings its own task, size "
+                            "and model")
         return [ModelSource(checkpoint=args.checkpoint)]
     if not args.task:
         raise UserError("--preset needs --task (dance, face or street)")
@@ -155,7 +159,12 @@ def _model_sources(args: argparse.Namespace) -> list:
     for task in args.task:
         if task not in TASKS:
             raise UserError(f"unknown task {task!r}: choose one of {', '.join(TASKS)}")
-    return [ModelSource(task=task, size=size, height=args.height) for size in args.preset for task in args.task]
+    overrides = merge_overrides(*(parse_override(text) for text in args.overrides))
+    if set(overrides) - {"model"}:
+        raise UserError(f"bench infer --set takes model fields only (model.generator.KEY=VALUE), got "
+                        f"{', '.join(sorted(set(overrides) - {'model'}))}")
+    return [ModelSource(task=task, size=size, height=args.height, model_overrides=overrides.get("model", {}))
+            for size in args.preset for task in args.task]
 
 
 def _print(report: dict[str, Any], headers: list[str], cells: list[list[str]], markdown: bool) -> None:

@@ -40,6 +40,7 @@ from fsvid2vid.models import FewShotGenerator, ModelConfig, model_preset
 from fsvid2vid.models.config import task_frame_size
 from fsvid2vid.models.generator_file import load_generator, write_generator_file
 from fsvid2vid.models.precision import resolve_precision
+from fsvid2vid.train.config import merge_overrides
 
 PSNR_FRAMES = 32  # bf16 is compared with fp32 over the first this many frames of the stream
 EXAMPLE_FRAMES = 16  # frames of the examples' clip; K examples are spread over it
@@ -53,16 +54,23 @@ class ModelSource:
     task: str | None = None
     size: str | None = None
     height: int | None = None  # frame height of a preset (default: the preset's); the width follows the task
+    model_overrides: dict = dataclasses.field(default_factory=dict)  # nested ModelConfig fields replacing the preset's
 
     @property
     def name(self) -> str:
-        return self.checkpoint.name if self.checkpoint else f"preset {self.size}"
+        if self.checkpoint:
+            return self.checkpoint.name
+        changed = ", ".join(f"{k}={v}" for part in self.model_overrides.values() if isinstance(part, dict)
+                            for k, v in part.items())
+        return f"preset {self.size}" + (f" ({changed})" if changed else "")
 
     def load(self) -> tuple[FewShotGenerator, ModelConfig]:
         if self.checkpoint is not None:
             generator, config, _ = load_generator(self.checkpoint)
             return generator, config
         config = model_preset(self.task, self.size)
+        if self.model_overrides:
+            config = ModelConfig.from_dict(merge_overrides(config.to_dict(), self.model_overrides))
         if self.height is not None:
             height, width = task_frame_size(self.task, self.height)
             config = dataclasses.replace(config, height=height, width=width)

@@ -35,6 +35,8 @@ from fsvid2vid.models.weights import (
     WeightPredictor,
     attention_weights,
     pool_examples,
+    region_mass,
+    uniform_mass,
 )
 
 
@@ -86,20 +88,32 @@ class WeightGeneration(nn.Module):
     def __init__(self, cfg: GeneratorConfig, synthesis: nn.Module):
         super().__init__()
         n_levels, c_s = cfg.n_adaptive_layers, cfg.semantic_nc
+        n_regions = cfg.pooling_regions if cfg.example_pooling == "regions" else 1
         # E_F level l + 1 feeds H's generated level l (the official code's pairing: one stride-2 conv deeper).
         self.example_encoder = ExampleEncoder(3 + c_s, [cfg.channels(i) for i in range(n_levels + 1)])  # E_F
-        self.weight_predictor = WeightPredictor([cfg.channels(i + 1) for i in range(n_levels)],
+        self.weight_predictor = WeightPredictor([cfg.channels(i + 1) * n_regions for i in range(n_levels)],
                                                 synthesis.generated_shapes(), cfg.fc_hidden, cfg.n_fc_layers)  # E_P
         self.attention = (AttentionEncoder(c_s, cfg.attention_channels, cfg.attention_downsample)
                           if cfg.attention else None)  # E_A
+        # Region pooling: R soft regions of a semantic map (a softmax over R channels per position), at E_A's size.
+        self.regions = (AttentionEncoder(c_s, n_regions, cfg.attention_downsample)
+                        if cfg.example_pooling == "regions" else None)
+
+    def soft_regions(self, semantic: Tensor) -> Tensor:
+        """rho: (N, C_s, H, W) -> (N, R, h_a, w_a), a distribution over the R regions at every position."""
+        return torch.softmax(self.regions(semantic), dim=1, dtype=torch.float32)
 
     def encode(self, example_rgb: Tensor, example_semantic: Tensor) -> ExampleCode:
         """example_rgb: (B, K, 3, H, W) in [-1, 1]; example_semantic: (B, K, C_s, H, W)."""
         b, k = example_rgb.shape[:2]
         stacked = torch.cat((example_rgb, example_semantic), dim=2).flatten(0, 1)  # (B * K, 3 + C_s, H, W)
         features = [q.unflatten(0, (b, k)) for q in self.example_encoder(stacked)]  # q_k^l: (B, K, C_l, h_l, w_l)
-        if self.attention is None:  # uniform over the examples: theta_H does not depend on the frame
-            return ExampleCode(theta=self.weight_predictor([pool_examples(q, None) for q in features]))
+        if self.attention is None:  # no frame dependence: theta_H is computed once per example set
+            if self.regions is None:
+                mass = uniform_mass(b, k, *features[-1].shape[-2:], like=features[-1])
+            else:
+                mass = region_mass(self.soft_regions(example_semantic.flatten(0, 1)), None, k)
+            return ExampleCode(theta=self.weight_predictor([pool_examples(q, mass) for q in features]))
         keys = self.attention(example_semantic.flatten(0, 1)).unflatten(0, (b, k))  # a_k: (B, K, C, h_a, w_a)
         return ExampleCode(features=features, keys=keys)
 
@@ -111,7 +125,9 @@ class WeightGeneration(nn.Module):
         alpha = attention_weights(a_t, code.keys)  # (B, N, K * N)
         b, k, _, h_a, w_a = code.keys.shape
         mass = alpha.mean(dim=1).view(b, k, h_a, w_a)  # attention mass of each example position
-        theta = self.weight_predictor([pool_examples(q, mass) for q in code.features])
+        pooling_mass = (mass[:, :, None] if self.regions is None
+                        else region_mass(self.soft_regions(semantic), alpha, k))  # (B, K, R, h_a, w_a)
+        theta = self.weight_predictor([pool_examples(q, pooling_mass) for q in code.features])
         return FrameCondition(theta=theta, attention=alpha.view(b, h_a, w_a, k, h_a, w_a), attention_mass=mass)
 
 

@@ -18,6 +18,7 @@ from fsvid2vid.fields import checked_values
 
 SIZES = ("tiny", "64", "128", "256", "paper")
 CONDITIONINGS = ("ours", "encoder", "concat_style", "adain")
+POOLINGS = ("mean", "regions")
 
 
 @dataclass
@@ -46,6 +47,11 @@ class GeneratorConfig:
     #                         False: the K examples' features are averaged uniformly and theta_H is cached
     attention_downsample: int = 2  # E_A works at 1 / 2**attention_downsample of the frame (memory O(K N^2))
     attention_channels: int = 64  # C: channels of the keys a_k and the query a_t
+    example_pooling: str = "mean"  # how E_P's input is pooled from q^l: "mean", the paper's average pooling (one
+    #                                vector per level), or "regions": one vector per soft semantic region (the
+    #                                official code's label-weighted pooling; docs/model.md), so that each part of
+    #                                the subject can get its own look
+    pooling_regions: int = 8  # R: soft regions of "regions" pooling (E_P's input is R times as long)
     style_dim: int = 64  # baselines only: length of the example style vector
     # --- W, M: flow and occlusion mask (eq. 2-4), and the example warp (eq. 11) ---
     n_prev_frames: int = 1  # tau: previous generated frames (and semantic maps) seen by W and M
@@ -55,6 +61,9 @@ class GeneratorConfig:
     flow_n_downsample: int = 3  # stride-2 convolutions in the flow network's encoder
     flow_n_res_blocks: int = 6  # residual blocks at the flow network's bottleneck
     flow_scale: float = 20.0  # the flow head's output times this is the flow in pixels
+    flow_stride: int = 1  # 1: W/M (and W_e/M_e) predict at full resolution, as in the paper; 2: their first
+    #                       convolution has stride 2 and flow and mask are predicted at half resolution and
+    #                       upsampled bilinearly (a quarter of the FLOPs; docs/performance.md)
 
     def __post_init__(self) -> None:
         if self.conditioning not in CONDITIONINGS:
@@ -64,6 +73,12 @@ class GeneratorConfig:
                             f"got {self.n_adaptive_layers}")
         if self.shared_kernel % 2 == 0 or self.gamma_beta_kernel % 2 == 0:
             raise UserError("shared_kernel and gamma_beta_kernel must be odd")
+        if self.example_pooling not in POOLINGS:
+            raise UserError(f"unknown example_pooling {self.example_pooling!r}: choose one of {', '.join(POOLINGS)}")
+        if self.pooling_regions < 1:
+            raise UserError(f"pooling_regions must be >= 1, got {self.pooling_regions}")
+        if self.flow_stride not in (1, 2):
+            raise UserError(f"flow_stride must be 1 or 2, got {self.flow_stride}")
         if self.n_prev_frames < 1:
             raise UserError(f"n_prev_frames (tau) must be >= 1, got {self.n_prev_frames}")
 

@@ -81,21 +81,45 @@ def attention_weights(query: Tensor, keys: Tensor) -> Tensor:
     return torch.softmax(a_t @ a_k, dim=-1, dtype=torch.float32)  # (B, N, K * N), fp32 whatever the inputs
 
 
-def pool_examples(q: Tensor, mass: Tensor | None) -> Tensor:
-    """Average-pool the aggregated appearance representation q = sum_k q_k (x) alpha_k.
+def pool_examples(q: Tensor, mass: Tensor) -> Tensor:
+    """Pool the examples' features q_k^l into E_P's input: one C-vector per region r, sum_{k,j} mass[k, r, j] q_k[j].
 
-    Averaging the attention-aligned map over the target positions i gives
-    mean_i sum_{k,j} alpha[i, (k, j)] q_k[j] = sum_{k,j} mass[k, j] q_k[j], mass = mean_i alpha[i, :],
-    so only the attention mass of each example position is needed. It is area-resampled from the attention
-    resolution to the level of q (and renormalised); ``mass`` None means uniform (all examples, all positions).
+    With the paper's average pooling (R = 1) the mass is mean_i alpha[i, (k, j)]: averaging the attention-aligned
+    map q = sum_k q_k (x) alpha_k over the target positions i needs only the attention mass of each example position
+    (uniform without attention). With region pooling, mass[k, r, j] is the share of example position j in target
+    region r (:func:`region_mass`). The mass lives at the attention's resolution; it is area-resampled to the level
+    of q, each region keeping its total.
 
-    q: (B, K, C, h, w); mass: (B, K, h_a, w_a) summing to 1 per sample -> (B, C).
+    q: (B, K, C, h, w); mass: (B, K, R, h_a, w_a) -> (B, C * R), channel-major.
     """
-    if mass is None:
-        return q.mean(dim=(1, 3, 4))
-    m = resize(mass, q.shape[-2:])  # (B, K, h, w)
-    m = m / m.sum(dim=(1, 2, 3), keepdim=True)
-    return torch.einsum("bkhw,bkchw->bc", m.to(q.dtype), q)
+    b, k, r, h_a, w_a = mass.shape
+    total = mass.sum(dim=(1, 3, 4), keepdim=True)  # (B, 1, R, 1, 1)
+    m = resize(mass.flatten(1, 2), q.shape[-2:]).unflatten(1, (k, r))  # (B, K, R, h, w)
+    m = m * (total / m.sum(dim=(1, 3, 4), keepdim=True).clamp_min(1e-12))
+    return torch.einsum("bkrhw,bkchw->bcr", m.to(q.dtype), q).flatten(1)
+
+
+def uniform_mass(b: int, k: int, h_a: int, w_a: int, like: Tensor) -> Tensor:
+    """The paper's pooling without attention: every position of every example weighs the same. (B, K, 1, h_a, w_a)"""
+    return like.new_full((b, k, 1, h_a, w_a), 1.0 / (k * h_a * w_a))
+
+
+def region_mass(regions: Tensor, alpha: Tensor | None, k: int) -> Tensor:
+    """Region pooling's mass: how much each example position contributes to each soft region.
+
+    regions: with attention, the target's soft regions rho_t (B, R, h_a, w_a) (a distribution over R per position),
+    and alpha (B, N, K * N): mass[k, r, j] = mean_i alpha[i, (k, j)] rho_t[r, i], the attention-aligned examples
+    pooled per region of the target. Without attention (alpha None), each example's own regions rho_k
+    (B * K, R, h_a, w_a): mass[k, r, j] = rho_k[r, j] / (K N).
+    Returns (B, K, R, h_a, w_a); each region's mass sums to its share of the frame (all regions: 1).
+    """
+    if alpha is None:
+        r, h_a, w_a = regions.shape[-3:]
+        return regions.unflatten(0, (-1, k)) / (k * h_a * w_a)
+    b, r, h_a, w_a = regions.shape
+    n = h_a * w_a
+    mass = torch.einsum("bim,bri->bmr", alpha.to(regions.dtype), regions.flatten(2)) / n  # (B, K * N, R)
+    return mass.view(b, k, h_a, w_a, r).permute(0, 1, 4, 2, 3)
 
 
 class WeightPredictor(nn.Module):
