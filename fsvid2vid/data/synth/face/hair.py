@@ -36,7 +36,9 @@ def skull_outline(shape: FaceShape, widen: float, raise_top: float, start_angle:
 
 
 def _forehead_z(x: np.ndarray, shape: FaceShape) -> np.ndarray:
-    return np.maximum(0.12 - 0.85 * (x / shape.face_width) ** 2, SKULL_DEPTH + 0.08)
+    """Depth of the hairline: the forehead's, curving back to the temples (in front of the ears, so that a temple
+    turned away stays next to the outline instead of sliding over the far eye)."""
+    return np.maximum(0.12 - 0.85 * (x / shape.face_width) ** 2, -0.36)
 
 
 def hairline(shape: FaceShape, style: str, part_side: float) -> np.ndarray:

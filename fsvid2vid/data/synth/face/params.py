@@ -132,3 +132,8 @@ class FaceMotion:
     smile: tuple[tuple[float, float, float], ...]
     gaze_x: tuple[tuple[float, float, float], ...]
     gaze_y: tuple[tuple[float, float, float], ...]
+    # The head turns from side to side: ``turn_amplitude * sin(2 pi t / turn_period + turn_phase)`` degrees of yaw,
+    # added to ``yaw_offset`` and ``yaw``; every clip starts near one side and reaches the other within a second.
+    turn_amplitude: float
+    turn_period: float  # seconds
+    turn_phase: float  # radians

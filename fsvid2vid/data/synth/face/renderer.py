@@ -123,11 +123,18 @@ class FaceRenderer(BenchmarkRenderer):
     # --- motion -------------------------------------------------------------------------------------------------
 
     def sample_motion(self, rng: np.random.Generator) -> FaceMotion:
-        """A talking performance: speech with syllables and pauses, blinks, brow raises, head turns."""
+        """A talking performance: speech with syllables and pauses, blinks, brow raises, head turns.
+
+        The head turns from side to side (``turn_*``): at t = 0 it is within 0.3 rad of phase of one side's peak and
+        it passes the other side's peak by t = 0.93 s; a frame (15 fps) lies within 0.15 rad of phase of each peak,
+        and ``turn_amplitude * cos(0.2) - yaw_max`` > 37 degrees, so the first 16 frames of every clip include one
+        with yaw < -35 and one with yaw > +35 degrees. Yaw stays within +-48 degrees, where the far side of the face
+        still fits inside the head outline.
+        """
         def uni(a: float, b: float) -> float:
             return float(rng.uniform(a, b))
 
-        yaw_max, pitch_max, roll_max = uni(8.0, 25.0), uni(4.0, 12.0), uni(2.0, 8.0)
+        yaw_max, pitch_max, roll_max = uni(1.5, 3.0), uni(4.0, 12.0), uni(2.0, 8.0)
         yaw_off, pitch_off, roll_off = (uni(-0.35, 0.35) * yaw_max, uni(-0.3, 0.3) * pitch_max,
                                         uni(-0.4, 0.4) * roll_max)
         yaw = _sinusoids(rng, yaw_max - abs(yaw_off), 3, 0.04, 0.35)
@@ -159,6 +166,8 @@ class FaceRenderer(BenchmarkRenderer):
             blink_speed=uni(0.8, 1.25), brow_raises=tuple(raises), smile_base=uni(0.0, 0.45),
             smile=_sinusoids(rng, uni(0.0, 0.4), 2, 0.03, 0.15),
             gaze_x=_sinusoids(rng, uni(0.1, 0.6), 2, 0.05, 0.4), gaze_y=_sinusoids(rng, uni(0.0, 0.3), 1, 0.05, 0.3),
+            turn_amplitude=uni(41.0, 45.0), turn_period=uni(1.4, 1.7),
+            turn_phase=(1.0 if rng.random() < 0.5 else -1.0) * 0.5 * math.pi + uni(-0.3, 0.2),
         )
 
     # --- frames -------------------------------------------------------------------------------------------------
@@ -171,7 +180,8 @@ class FaceRenderer(BenchmarkRenderer):
         for i in range(n_frames):
             geo = head_geometry(shape, clock.expression_at(i / self.fps), height, width)
             points = np.column_stack([geo.landmarks, np.ones(68)]).astype(np.float32)
-            yield Frame(scene.paint(geo), {"sketch": draw_face_sketch(points, height, width)}, points)
+            yield Frame(scene.paint(geo), {"sketch": draw_face_sketch(points, height, width)}, points,
+                        view=float(geo.expression.yaw))
 
 
 def _rgb(x: np.ndarray | tuple[float, ...]) -> RGB:
