@@ -15,7 +15,10 @@ from fsvid2vid.data.synth.face.params import (
     BACKGROUNDS,
     BEARD_WEIGHTS,
     BEARDS,
+    CHEEK_MARKS,
     COLLARS,
+    EARRING_COLORS,
+    EARRINGS,
     GLASSES_COLORS,
     HAIR_COLOR_WEIGHTS,
     HAIR_COLORS,
@@ -23,6 +26,7 @@ from fsvid2vid.data.synth.face.params import (
     HAIR_STYLES,
     IRIS_COLORS,
     LIPSTICKS,
+    LOCK_STYLES,
     RGB,
     SKIN_TONES,
     FaceAppearance,
@@ -86,6 +90,7 @@ class FaceRenderer(BenchmarkRenderer):
             glasses_color=glasses_color, glasses_round=glasses_round, shirt_color=shirt, collar=collar,
             background=background, background_a=bg_a, background_b=bg_b,
             light_side=float(rng.uniform(-1.0, 1.0)), texture_seed=int(rng.integers(0, 2**31 - 1)),
+            **_one_sided_features(rng, style, skin_c),
         )
 
     def is_held_out(self, appearance: FaceAppearance) -> bool:
@@ -187,6 +192,43 @@ class FaceRenderer(BenchmarkRenderer):
 def _rgb(x: np.ndarray | tuple[float, ...]) -> RGB:
     a = np.clip(np.round(np.asarray(x, dtype=np.float64)), 0, 255).astype(int)
     return (int(a[0]), int(a[1]), int(a[2]))
+
+
+def _one_sided_features(rng: np.random.Generator, style: str, skin: RGB) -> dict[str, object]:
+    """The appearance fields of the one-sided features (see :class:`FaceAppearance`).
+
+    Every person has at least one: a lock of hair over one side of the face (the styles in LOCK_STYLES), a cheek
+    mark or an earring. With a lock, the mark and the earring are on the other side, where the hair is tucked away.
+    """
+    def side() -> int:
+        return 1 if rng.random() < 0.5 else -1
+
+    hair_side = side()
+    lock = style in LOCK_STYLES
+    hair_lock = float(rng.uniform(0.42, 0.6)) if lock else 0.0
+    mark = _pick(rng, CHEEK_MARKS[1:], (0.4, 0.35, 0.25)) if rng.random() < 0.55 else "none"
+    earring = _pick(rng, EARRINGS[1:], (0.3, 0.45, 0.25)) if rng.random() < 0.45 else "none"
+    if not lock and mark == "none" and earring == "none":
+        if rng.random() < 0.5:
+            mark = _pick(rng, CHEEK_MARKS[1:], (0.4, 0.35, 0.25))
+        else:
+            earring = _pick(rng, EARRINGS[1:], (0.3, 0.45, 0.25))
+    mark_side, earring_side = (-hair_side, -hair_side) if lock else (side(), side())
+    size = {"mole": (0.075, 0.1), "birthmark": (0.15, 0.23), "scar": (0.17, 0.25), "none": (0.1, 0.1)}[mark]
+    if mark == "mole":
+        mark_color = mix(skin, (52, 32, 26), 0.8)
+    elif mark == "birthmark":  # reddish or brown on light skin, darker than dark skin
+        stain = ((150, 54, 72), (128, 74, 44))[int(rng.integers(2))] if sum(skin) > 450 else (44, 24, 20)
+        mark_color = mix(skin, stain, float(rng.uniform(0.45, 0.6)))
+    else:  # a scar is lighter than dark skin and redder than light skin
+        mark_color = mix(skin, (150, 58, 58) if sum(skin) > 450 else (236, 196, 186), 0.5)
+    return dict(
+        hair_side=hair_side, hair_lock=hair_lock, cheek_mark=mark, cheek_mark_side=mark_side,
+        cheek_mark_x=float(rng.uniform(0.5, 0.66)), cheek_mark_y=float(rng.uniform(0.24, 0.52)),
+        cheek_mark_size=float(rng.uniform(*size)), cheek_mark_angle=float(rng.uniform(-0.9, 0.9)),
+        cheek_mark_color=mark_color, earring=earring, earring_side=earring_side,
+        earring_color=EARRING_COLORS[int(rng.integers(len(EARRING_COLORS)))],
+    )
 
 
 def _sinusoids(rng: np.random.Generator, total: float, n: int, fmin: float, fmax: float
