@@ -20,6 +20,10 @@ from fsvid2vid.data.synth.face.raster import blend, bounding_box, curve_normals
 if TYPE_CHECKING:
     from fsvid2vid.data.synth.face.scene import FaceScene
 
+#: Depth of the glasses' lenses (face units): just in front of the eyes, so that the far lens of a turned head stays
+#: in front of its eye.
+LENS_Z = 0.24
+
 
 def shade_skin(img: np.ndarray, scene: FaceScene, geo: HeadGeometry, head: np.ndarray, neck: np.ndarray) -> None:
     """Soft shading of the skin: darker rim, shadows under the chin / nose / lip, highlights, side light."""
@@ -240,7 +244,7 @@ def paint_glasses(img: np.ndarray, scene: FaceScene, geo: HeadGeometry, head: np
     if appearance.glasses_round:
         cx, cy = np.cos(angles) * 0.5 * (rx + ry), np.sin(angles) * 0.5 * (rx + ry)
     for side in (-1.0, 1.0):
-        ring = np.column_stack([side * shape.eye_spacing + cx, 0.02 + cy, np.full(len(angles), 0.42)])
+        ring = np.column_stack([side * shape.eye_spacing + cx, 0.02 + cy, np.full(len(angles), LENS_Z)])
         pts = geo.project(ring)
         mask = np.zeros((scene.height, scene.width), np.uint8)
         fill_polygon(mask, pts, 255)
@@ -248,12 +252,12 @@ def paint_glasses(img: np.ndarray, scene: FaceScene, geo: HeadGeometry, head: np
         if box is not None:
             blend(img, mask, (215, 228, 240), box, 0.14)
         draw_polyline(img, pts, color, thickness, closed=True)
-        outer = np.array([[side * (shape.eye_spacing + rx), -0.02, 0.38, 0.0],
+        outer = np.array([[side * (shape.eye_spacing + rx), -0.02, LENS_Z - 0.04, 0.0],
                           [side * (shape.face_width + 0.02), 0.05, SKULL_DEPTH - 0.3, 1.0]])
         arm = geo.project(outer)
         if cv2.pointPolygonTest(head.astype(np.float32).reshape(-1, 1, 2), (float(arm[1, 0]), float(arm[1, 1])),
                                 False) < 0:
             draw_polyline(img, arm, color, thickness)
     inner = shape.eye_spacing - (rx if not appearance.glasses_round else 0.5 * (rx + ry))
-    bridge = np.array([[-inner, -0.02, 0.42], [0.0, -0.08, 0.46], [inner, -0.02, 0.42]])
+    bridge = np.array([[-inner, -0.02, LENS_Z], [0.0, -0.08, LENS_Z + 0.04], [inner, -0.02, LENS_Z]])
     draw_polyline(img, catmull_rom(geo.project(bridge), False, 6), color, thickness)

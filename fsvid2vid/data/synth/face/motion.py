@@ -2,8 +2,9 @@
 
 :class:`~.params.FaceMotion` stores sums of sinusoids (head pose, translation, smile, gaze) and lists of event times
 (speech segments, blinks, brow raises) over a :data:`HORIZON`-second period; events repeat every :data:`HORIZON`
-seconds, so frame ``t`` never depends on the clip length. Syllables inside a speech segment get their loudness and
-lip rounding from an integer hash of the syllable index.
+seconds, so frame ``t`` never depends on the clip length. On top of small yaw wobbles the head turns from side to
+side (``FaceMotion.turn_*``), far enough that one-sided features show on one side only. Syllables inside a speech
+segment get their loudness and lip rounding from an integer hash of the syllable index.
 """
 
 from __future__ import annotations
@@ -95,6 +96,12 @@ class MotionClock:
         x = np.clip(d / self.raise_duration + 0.5, 0.0, 1.0)
         return float(np.sum(self.raise_height * np.sin(math.pi * x) ** 2))
 
+    def yaw_degrees(self, t: float) -> float:
+        """The head's yaw at time ``t`` (degrees; positive: turned towards the person's own left)."""
+        m = self.motion
+        turn = m.turn_amplitude * math.sin(2.0 * math.pi * t / m.turn_period + m.turn_phase)
+        return m.yaw_offset + _sum_of_sines(m.yaw, t) + turn
+
     def expression_at(self, t: float) -> Expression:
         m = self.motion
         tau = t % HORIZON
@@ -115,7 +122,7 @@ class MotionClock:
             smile=smile,
             closure=self.eye_closure(tau),
             brow_raise=self.brow_raise(tau) + 0.025 * envelope * loudness * opening,
-            yaw=(m.yaw_offset + _sum_of_sines(m.yaw, t)) * rad,
+            yaw=self.yaw_degrees(t) * rad,
             pitch=(m.pitch_offset + _sum_of_sines(m.pitch, t)) * rad,
             roll=(m.roll_offset + _sum_of_sines(m.roll, t)) * rad,
             shift_x=_sum_of_sines(m.shift_x, t),

@@ -36,6 +36,12 @@ BEARDS = ("stubble", "mustache", "goatee", "full")
 BEARD_WEIGHTS = (0.35, 0.15, 0.2, 0.3)
 COLLARS = ("crew", "vneck", "collared")
 BACKGROUNDS = ("solid", "gradient", "texture")
+#: Hair styles with a lock that falls over one side of the face (see :class:`~.hair.SideLock`).
+LOCK_STYLES = ("side_part", "long", "bob", "curly")
+CHEEK_MARKS = ("none", "mole", "birthmark", "scar")
+EARRINGS = ("none", "stud", "hoop", "drop")
+EARRING_COLORS: tuple[RGB, ...] = ((212, 172, 60), (196, 198, 206), (240, 232, 212), (200, 30, 44), (40, 170, 170),
+                                   (24, 24, 28))
 
 
 @dataclass(frozen=True)
@@ -61,6 +67,20 @@ class FaceAppearance:
     background_b: RGB
     light_side: float  # -1 (key light from the image left) .. 1 (from the right)
     texture_seed: int
+    # One-sided features, seen only when their side of the head turns towards the camera. A side is -1 for the
+    # person's right (the image left when facing the camera) and +1 for the person's left.
+    hair_side: int  # the side a lock falls over (LOCK_STYLES) and the side_part fringe is swept to
+    hair_lock: float  # how far the lock reaches over that side of the face (face units; 0: no lock)
+    cheek_mark: str  # one of CHEEK_MARKS
+    cheek_mark_side: int
+    cheek_mark_x: float  # distance of the mark from the face's midline (fraction of the face half width)
+    cheek_mark_y: float  # height below the eye line (face units)
+    cheek_mark_size: float  # radius (mole, birthmark) or half length (scar), face units
+    cheek_mark_angle: float  # scar direction (radians from horizontal)
+    cheek_mark_color: RGB
+    earring: str  # one of EARRINGS
+    earring_side: int
+    earring_color: RGB
 
 
 @dataclass(frozen=True)
@@ -132,3 +152,8 @@ class FaceMotion:
     smile: tuple[tuple[float, float, float], ...]
     gaze_x: tuple[tuple[float, float, float], ...]
     gaze_y: tuple[tuple[float, float, float], ...]
+    # The head turns from side to side: ``turn_amplitude * sin(2 pi t / turn_period + turn_phase)`` degrees of yaw,
+    # added to ``yaw_offset`` and ``yaw``; every clip starts near one side and reaches the other within a second.
+    turn_amplitude: float
+    turn_period: float  # seconds
+    turn_phase: float  # radians

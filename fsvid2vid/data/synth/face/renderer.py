@@ -15,7 +15,10 @@ from fsvid2vid.data.synth.face.params import (
     BACKGROUNDS,
     BEARD_WEIGHTS,
     BEARDS,
+    CHEEK_MARKS,
     COLLARS,
+    EARRING_COLORS,
+    EARRINGS,
     GLASSES_COLORS,
     HAIR_COLOR_WEIGHTS,
     HAIR_COLORS,
@@ -23,6 +26,7 @@ from fsvid2vid.data.synth.face.params import (
     HAIR_STYLES,
     IRIS_COLORS,
     LIPSTICKS,
+    LOCK_STYLES,
     RGB,
     SKIN_TONES,
     FaceAppearance,
@@ -86,6 +90,7 @@ class FaceRenderer(BenchmarkRenderer):
             glasses_color=glasses_color, glasses_round=glasses_round, shirt_color=shirt, collar=collar,
             background=background, background_a=bg_a, background_b=bg_b,
             light_side=float(rng.uniform(-1.0, 1.0)), texture_seed=int(rng.integers(0, 2**31 - 1)),
+            **_one_sided_features(rng, style, skin_c),
         )
 
     def is_held_out(self, appearance: FaceAppearance) -> bool:
@@ -123,11 +128,18 @@ class FaceRenderer(BenchmarkRenderer):
     # --- motion -------------------------------------------------------------------------------------------------
 
     def sample_motion(self, rng: np.random.Generator) -> FaceMotion:
-        """A talking performance: speech with syllables and pauses, blinks, brow raises, head turns."""
+        """A talking performance: speech with syllables and pauses, blinks, brow raises, head turns.
+
+        The head turns from side to side (``turn_*``): at t = 0 it is within 0.3 rad of phase of one side's peak and
+        it passes the other side's peak by t = 0.93 s; a frame (15 fps) lies within 0.15 rad of phase of each peak,
+        and ``turn_amplitude * cos(0.2) - yaw_max`` > 37 degrees, so the first 16 frames of every clip include one
+        with yaw < -35 and one with yaw > +35 degrees. Yaw stays within +-48 degrees, where the far side of the face
+        still fits inside the head outline.
+        """
         def uni(a: float, b: float) -> float:
             return float(rng.uniform(a, b))
 
-        yaw_max, pitch_max, roll_max = uni(8.0, 25.0), uni(4.0, 12.0), uni(2.0, 8.0)
+        yaw_max, pitch_max, roll_max = uni(1.5, 3.0), uni(4.0, 12.0), uni(2.0, 8.0)
         yaw_off, pitch_off, roll_off = (uni(-0.35, 0.35) * yaw_max, uni(-0.3, 0.3) * pitch_max,
                                         uni(-0.4, 0.4) * roll_max)
         yaw = _sinusoids(rng, yaw_max - abs(yaw_off), 3, 0.04, 0.35)
@@ -159,6 +171,8 @@ class FaceRenderer(BenchmarkRenderer):
             blink_speed=uni(0.8, 1.25), brow_raises=tuple(raises), smile_base=uni(0.0, 0.45),
             smile=_sinusoids(rng, uni(0.0, 0.4), 2, 0.03, 0.15),
             gaze_x=_sinusoids(rng, uni(0.1, 0.6), 2, 0.05, 0.4), gaze_y=_sinusoids(rng, uni(0.0, 0.3), 1, 0.05, 0.3),
+            turn_amplitude=uni(41.0, 45.0), turn_period=uni(1.4, 1.7),
+            turn_phase=(1.0 if rng.random() < 0.5 else -1.0) * 0.5 * math.pi + uni(-0.3, 0.2),
         )
 
     # --- frames -------------------------------------------------------------------------------------------------
@@ -171,12 +185,50 @@ class FaceRenderer(BenchmarkRenderer):
         for i in range(n_frames):
             geo = head_geometry(shape, clock.expression_at(i / self.fps), height, width)
             points = np.column_stack([geo.landmarks, np.ones(68)]).astype(np.float32)
-            yield Frame(scene.paint(geo), {"sketch": draw_face_sketch(points, height, width)}, points)
+            yield Frame(scene.paint(geo), {"sketch": draw_face_sketch(points, height, width)}, points,
+                        view=float(geo.expression.yaw))
 
 
 def _rgb(x: np.ndarray | tuple[float, ...]) -> RGB:
     a = np.clip(np.round(np.asarray(x, dtype=np.float64)), 0, 255).astype(int)
     return (int(a[0]), int(a[1]), int(a[2]))
+
+
+def _one_sided_features(rng: np.random.Generator, style: str, skin: RGB) -> dict[str, object]:
+    """The appearance fields of the one-sided features (see :class:`FaceAppearance`).
+
+    Every person has at least one: a lock of hair over one side of the face (the styles in LOCK_STYLES), a cheek
+    mark or an earring. With a lock, the mark and the earring are on the other side, where the hair is tucked away.
+    """
+    def side() -> int:
+        return 1 if rng.random() < 0.5 else -1
+
+    hair_side = side()
+    lock = style in LOCK_STYLES
+    hair_lock = float(rng.uniform(0.42, 0.6)) if lock else 0.0
+    mark = _pick(rng, CHEEK_MARKS[1:], (0.4, 0.35, 0.25)) if rng.random() < 0.55 else "none"
+    earring = _pick(rng, EARRINGS[1:], (0.3, 0.45, 0.25)) if rng.random() < 0.45 else "none"
+    if not lock and mark == "none" and earring == "none":
+        if rng.random() < 0.5:
+            mark = _pick(rng, CHEEK_MARKS[1:], (0.4, 0.35, 0.25))
+        else:
+            earring = _pick(rng, EARRINGS[1:], (0.3, 0.45, 0.25))
+    mark_side, earring_side = (-hair_side, -hair_side) if lock else (side(), side())
+    size = {"mole": (0.075, 0.1), "birthmark": (0.15, 0.23), "scar": (0.17, 0.25), "none": (0.1, 0.1)}[mark]
+    if mark == "mole":
+        mark_color = mix(skin, (52, 32, 26), 0.8)
+    elif mark == "birthmark":  # reddish or brown on light skin, darker than dark skin
+        stain = ((150, 54, 72), (128, 74, 44))[int(rng.integers(2))] if sum(skin) > 450 else (44, 24, 20)
+        mark_color = mix(skin, stain, float(rng.uniform(0.45, 0.6)))
+    else:  # a scar is lighter than dark skin and redder than light skin
+        mark_color = mix(skin, (150, 58, 58) if sum(skin) > 450 else (236, 196, 186), 0.5)
+    return dict(
+        hair_side=hair_side, hair_lock=hair_lock, cheek_mark=mark, cheek_mark_side=mark_side,
+        cheek_mark_x=float(rng.uniform(0.5, 0.66)), cheek_mark_y=float(rng.uniform(0.24, 0.52)),
+        cheek_mark_size=float(rng.uniform(*size)), cheek_mark_angle=float(rng.uniform(-0.9, 0.9)),
+        cheek_mark_color=mark_color, earring=earring, earring_side=earring_side,
+        earring_color=EARRING_COLORS[int(rng.integers(len(EARRING_COLORS)))],
+    )
 
 
 def _sinusoids(rng: np.random.Generator, total: float, n: int, fmin: float, fmax: float

@@ -22,7 +22,7 @@ from fsvid2vid.data.synth.common import (
     shade,
     vertical_gradient,
 )
-from fsvid2vid.data.synth.face import features
+from fsvid2vid.data.synth.face import features, marks
 from fsvid2vid.data.synth.face.geometry import SKULL_DEPTH, HeadGeometry
 from fsvid2vid.data.synth.face.hair import hair_shape, skull_outline
 from fsvid2vid.data.synth.face.params import FaceAppearance, FaceShape
@@ -38,6 +38,7 @@ class FaceScene:
         rng = np.random.default_rng(appearance.texture_seed)
         self.background = self._background(rng)
         self.hair = hair_shape(shape, appearance)
+        self.mark_outline = marks.mark_outline(appearance)
         self.skull = skull_outline(shape, 0.0, 0.0, 0.0, math.pi, 29)[1:-1]
         # Hair texture (strands, stubble, sheen) in face units [-3.2, 3.2] x [-3.2, 4.2] at the frame's pixel density.
         self.texture_origin = (-3.2, -3.2)
@@ -177,6 +178,19 @@ class FaceScene:
             col = col + sheen * (255.0 - col)
         blend(img, mask, col, box, alpha)
 
+    def _paint_lock_shadow(self, img: np.ndarray, lock: np.ndarray, inwards: np.ndarray) -> None:
+        """A soft shadow that the lock (pixel outline ``lock``) casts on the face next to it (``inwards``)."""
+        unit = self.unit
+        box = bounding_box(lock, self.height, self.width, 0.3 * unit)
+        if box is None:
+            return
+        mask = np.zeros((self.height, self.width), np.uint8)
+        fill_polygon(mask, lock + inwards * 0.08 * unit, 255)
+        fill_polygon(mask, lock, 0)
+        x0, y0, x1, y1 = box
+        mask[y0:y1, x0:x1] = cv2.GaussianBlur(mask[y0:y1, x0:x1], (0, 0), max(0.6, 0.05 * unit))
+        blend(img, mask, shade(self.appearance.skin, 0.5), box, 0.5)
+
     def paint(self, geo: HeadGeometry) -> np.ndarray:
         """The (H, W, 3) RGB frame of the head in ``geo``."""
         appearance, shape = self.appearance, self.shape
@@ -190,15 +204,15 @@ class FaceScene:
                                          [shape.neck_width, 0.75, SKULL_DEPTH + 0.3]]))
         neck = np.concatenate([neck_top, self.neck_base[::-1]])
         fill_polygon(img, neck, self.neck_color)
-        # ears (the head covers their inner half)
-        if hair.show_ears:
-            for side in (-1.0, 1.0):
-                c = geo.project(np.array([[side * (shape.face_width + 0.01), shape.ear_y, SKULL_DEPTH - 0.3, 1.0]]))[0]
-                angle = geo.roll_degrees + side * 8.0
-                axes = (0.12 * shape.ear_size * unit, 0.21 * shape.ear_size * unit)
-                fill_ellipse(img, c, axes, angle, shade(appearance.skin, 0.92))
-                inner = np.array([side * 0.03 * unit, 0.0])
-                fill_ellipse(img, c + inner, (axes[0] * 0.5, axes[1] * 0.62), angle, shade(appearance.skin, 0.72))
+        # ears and the earring (the head covers their inner half, and all of them when they turn away)
+        for side in (-1.0, 1.0) if hair.show_ears else (hair.tucked,) if hair.tucked else ():
+            c = marks.ear_centre(shape, geo, side)
+            angle = geo.roll_degrees + side * 8.0
+            axes = marks.ear_axes(shape, geo)
+            fill_ellipse(img, c, axes, angle, shade(appearance.skin, 0.92))
+            inner = np.array([side * 0.03 * unit, 0.0])
+            fill_ellipse(img, c + inner, (axes[0] * 0.5, axes[1] * 0.62), angle, shade(appearance.skin, 0.72))
+        marks.paint_earring(img, self, geo)
         head = np.concatenate([geo.landmarks[0:17], geo.project(self.skull)])
         fill_polygon(img, head, appearance.skin)
         features.shade_skin(img, self, geo, head, neck)
@@ -206,6 +220,7 @@ class FaceScene:
         if top < self.height:
             roi = img[top:].astype(np.float32)
             img[top:] = np.clip(roi + (self.torso_rgb - roi) * self.torso_alpha + 0.5, 0, 255).astype(np.uint8)
+        marks.paint_cheek_mark(img, self, geo, head)
         if appearance.beard != "none":
             features.paint_beard(img, self, geo, texture)
         features.paint_brows(img, self, geo)
@@ -213,7 +228,12 @@ class FaceScene:
         for side in (-1, 1):
             features.paint_eye(img, self, geo, side)
         features.paint_mouth(img, self, geo)
-        self._paint_hair(img, hair.front, geo, texture, 1.0, hair.front_alpha)
+        front = hair.front
+        if hair.lock is not None:  # how much the lock's side of the head faces the camera decides its width
+            lock = hair.lock.polygon(shape, hair.lock.side * float(geo.rotation[2, 0]))
+            self._paint_lock_shadow(img, geo.project(lock), -hair.lock.side * geo.rotation[:2, 0])
+            front = front + [lock]
+        self._paint_hair(img, front, geo, texture, 1.0, hair.front_alpha)
         if hair.part_line is not None:
             draw_polyline(img, catmull_rom(geo.project(hair.part_line)[:, :2], False, 6),
                           shade(appearance.hair_color, 0.55), max(1, int(round(0.025 * unit))))
