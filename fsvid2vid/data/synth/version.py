@@ -40,11 +40,13 @@ def rerender_command(root: Path, metas: list[ClipMeta], names: list[str], clip: 
                 "--overwrite")
     own = Counter(m.seeds.get("subject") for m, n in zip(metas, names) if "_x" not in n)
     cross = Counter(m.seeds.get("subject") for m, n in zip(metas, names) if "_x" in n)
-    subjects = max(1, len(own) or len(cross))
+    # Every subject seen, as a look or as the body and motion a cross-identity clip borrows.
+    seen = {m.seeds.get("subject") for m in metas} | {m.seeds.get("shape") for m, n in zip(metas, names) if "_x" in n}
+    subjects = max(len(seen), max(cross.values(), default=0) + 1 if cross else 1)
     command = (f"fsvid2vid data synth --task {first.task} --split {first.split} --subjects {subjects} "
                f"--clips-per-subject {max(own.values(), default=1)}")
     if cross:
-        command += f" --cross-identity {min(max(cross.values()), max(1, subjects - 1))}"
+        command += f" --cross-identity {max(cross.values())}"
     frames = max(m.n_frames for m in metas)
     return f"{command} --frames {frames} --size {first.height} --out {root} --overwrite"
 
