@@ -226,3 +226,13 @@ def test_interrupted_clip_leaves_nothing_behind(tmp_path):
             writer.add(np.zeros((8, 8, 3), np.uint8), {"sketch": np.zeros((8, 8), np.uint8)})
             raise RuntimeError("killed")
     assert list(tmp_path.iterdir()) == []
+
+
+def test_view_sheet_shows_each_subject_turning(dance_dir):
+    from fsvid2vid.data.preview import view_sheet
+
+    sheet = view_sheet(dance_dir, subjects=2, frames=4)
+    # 2 rows of (64 px frame + 14 px caption), 4 px apart; a caption panel and 4 frames of 48 px, 2 px apart
+    assert sheet.shape == (2 * (64 + 14) + 4, 120 + 4 * (48 + 2), 3) and sheet.dtype == np.uint8
+    with pytest.raises(UserError, match="at least 1 subject"):
+        view_sheet(dance_dir, subjects=0)
