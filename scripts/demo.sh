@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# `make demo`: the bundled dance model animates an unseen (test-split) dancer, from K = 2 example frames, with the
-# motion of another unseen dancer; then benchmark samples of the face and street tasks. Prints where everything is.
+# `make demo`: the bundled dance model animates an unseen (test-split) dancer, from K = 2 example frames (its front
+# and its back), with the motion of another unseen dancer; then benchmark samples of the face and street tasks.
+# Prints where everything is.
 set -euo pipefail
 PY=${PY:-.venv/bin/python}
 OUT=${DEMO_OUT:-outputs/demo}
@@ -12,8 +13,12 @@ mkdir -p "$OUT"
 # driving clip's RGB frames are the ground truth of what the model should produce.
 "$PY" -m fsvid2vid data synth --task dance --split test --subjects 2 --clips-per-subject 1 --cross-identity 1 \
   --frames 45 --size "$SIZE" --out "$OUT/dance-data" --overwrite --quiet
-"$PY" -m fsvid2vid generate --checkpoint "$MODEL" \
-  --examples "$OUT/dance-data/s1000000_c00/rgb/000008.png" "$OUT/dance-data/s1000000_c00/rgb/000030.png" \
+# The two examples are chosen as `evaluate` chooses them (fsvid2vid.data.views): the most frontal and the
+# most-behind frame of the dancer's own clip.
+PICKED=$("$PY" -c 'import sys; from pathlib import Path; from fsvid2vid.eval.pairs import example_paths
+print(*example_paths(Path(sys.argv[1]), 2), sep="\n")' "$OUT/dance-data/s1000000_c00")
+mapfile -t EXAMPLES <<< "$PICKED"
+"$PY" -m fsvid2vid generate --checkpoint "$MODEL" --examples "${EXAMPLES[@]}" \
   --driving "$OUT/dance-data/s1000000_x1000001_c00" --out "$OUT/dance.mp4" --side-by-side --sheet "$OUT/dance-sheet.png" --overwrite --quiet
 
 

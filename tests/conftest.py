@@ -6,6 +6,7 @@ import os
 
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # before torch loads: see fsvid2vid.cli.main
 
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -68,3 +69,15 @@ def shared_or_skip(relative: str) -> Path:
     if not path.exists():
         pytest.skip(f"{path} is absent: this test needs the project's shared data folder next to the repository")
     return path
+
+
+def make_version_1(folder: Path) -> Path:
+    """Turn a rendered benchmark folder (or one clip folder) into what version 1 wrote: no ``benchmark_version`` in
+    dataset.json and meta.json, no per-frame ``views``."""
+    for path in [folder / "dataset.json", *folder.glob("meta.json"), *folder.glob("*/meta.json")]:
+        if path.is_file():
+            data = json.loads(path.read_text())
+            data.pop("benchmark_version", None)
+            data.pop("views", None)
+            path.write_text(json.dumps(data, indent=1))
+    return folder

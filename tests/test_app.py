@@ -11,12 +11,14 @@ import cv2
 import numpy as np
 import pytest
 
-from fsvid2vid.app.benchmark import example_indices, subjects
+from fsvid2vid.app.benchmark import EXAMPLE_CLIP_FRAMES, render_examples, subjects
 from fsvid2vid.app.catalog import BUNDLED_DIR, Catalog, read_entry
 from fsvid2vid.app.job import PRECISIONS, JobRequest, Upload, discard, run_job
 from fsvid2vid.app.limits import Limits
 from fsvid2vid.cli import main
+from fsvid2vid.data.layout import read_meta
 from fsvid2vid.errors import UserError
+from fsvid2vid.eval.pairs import example_paths
 from fsvid2vid.media import write_mp4
 
 MODEL = BUNDLED_DIR / "dance-64.safetensors"
@@ -71,10 +73,18 @@ def test_catalog_reads_the_bundled_models_and_extra_files_by_header(tmp_path, ca
         Catalog.find(bundled=tmp_path / "none")
 
 
-def test_example_frames_are_spread_over_the_clip():
-    assert example_indices(1) == [9]
-    assert example_indices(2) == [7, 32]
-    assert len(set(example_indices(8))) == 8 and max(example_indices(8)) < 36
+def test_example_frames_cover_the_dancers_views_as_in_the_evaluation(tmp_path):
+    """The app's benchmark examples are chosen as `evaluate` chooses them: K = 1 the most frontal frame, K = 2 also
+    the most-behind one, more K spread over the views (all distinct)."""
+    for k in (1, 2, 8):
+        paths = render_examples("dance", DANCERS[0], k, 64, tmp_path / f"k{k}")
+        meta = read_meta(paths[0].parents[1])
+        assert meta.n_frames == EXAMPLE_CLIP_FRAMES and len({p.name for p in paths}) == k
+        assert paths == example_paths(paths[0].parents[1], k)  # the evaluation's choice
+        turned = np.abs(meta.views)
+        assert turned[int(paths[0].stem)] == turned.min()
+        if k > 1:
+            assert turned[int(paths[1].stem)] == turned.max() > 3 * np.pi / 4
 
 
 def test_benchmark_job_writes_the_results_and_removes_its_work_files(catalog, root):

@@ -27,7 +27,7 @@ import numpy as np
 import pytest
 import yaml
 
-from tests.conftest import ROOT, run_cli
+from tests.conftest import ROOT, make_version_1, run_cli
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 RENDER = ["data", "render", "--task", "street", "--motion", "3", "--subject", "1", "--frames", "1", "--size", "64"]
@@ -778,6 +778,39 @@ def _resume_to(c: Ctx, cfg: Path, run: Path, step: int, *checkpoint: Path) -> No
 def _kill_run(c: Ctx) -> tuple[Path, Path]:
     """(config, run folder) of a run to be killed: a checkpoint every step, all kept."""
     return train_config(c.root / "cfg.yaml", c.s.small, checkpoint_every=1, keep_checkpoints=20), c.root / "run"
+
+
+# -- issue 14: benchmark data of an older version -------------------------------------------------------------------
+
+@case("train-old-benchmark-version", "14", "`train` on benchmark data of version 1 (dancers alike from every side): "
+      "refused, with the `data synth` command that re-renders it")
+def _(c: Ctx) -> list:
+    data = make_version_1(Path(shutil.copytree(c.s.small, c.root / "data")))
+    c.run("train", "--config", train_config(c.root / "cfg.yaml", data), "--out", c.root / "run", "--quiet")
+    return [f"{data}: holds benchmark version 1 clips", "`fsvid2vid data synth --task dance --split train --subjects "
+            f"2 --clips-per-subject 1 --frames 6 --size 64 --out {data} --overwrite`"]
+
+
+@case("evaluate-old-benchmark-version", "14", "`evaluate --data` a version-1 test folder: refused before any "
+      "generation, with the re-render command")
+def _(c: Ctx) -> list:
+    data = c.root / "data"
+    for clip in (c.s.own, c.s.cross):
+        shutil.copytree(clip, data / clip.name)
+    make_version_1(data)
+    c.run("evaluate", "--checkpoint", c.s.ckpt, "--task", "dance", "--data", data, "--k", "1", "--out",
+          c.root / "r.json", "--quiet")
+    return [f"{data}: holds benchmark version 1 clips", "--subjects 2 --clips-per-subject 1 --cross-identity 1 "
+            f"--frames 12 --size 64 --out {data} --overwrite`"]
+
+
+@case("synth-into-old-version-folder", "14", "`data synth --overwrite` adding version-2 clips to a version-1 "
+      "folder whose clips it would not replace: refused (no mixed versions)")
+def _(c: Ctx) -> list:
+    data = make_version_1(Path(shutil.copytree(c.s.small, c.root / "data")))
+    c.run("data", "synth", "--task", "dance", "--subjects", "1", "--clips-per-subject", "1", "--frames", "6", "--size",
+          "64", "--out", data, "--overwrite", "--quiet")
+    return [f"{data}: holds benchmark version 1 clips", "another --out"]
 
 
 # -- resume after kill -9 --------------------------------------------------------------------------------------------

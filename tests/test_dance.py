@@ -1,4 +1,5 @@
-"""The dance task: keypoints, the skeleton drawing, and the body-part map agree with each other."""
+"""The dance task: keypoints, the skeleton drawing, and the body-part map agree with each other; dancers turn and
+look different from the front and from behind (benchmark version 2)."""
 
 from __future__ import annotations
 
@@ -6,8 +7,12 @@ import numpy as np
 import pytest
 
 from fsvid2vid.data.draw.pose import COCO18_COLORS, COCO18_LIMBS, draw_openpose, flip_keypoints
-from fsvid2vid.data.synth import render_clip
+from fsvid2vid.data.synth import _MOTION, _rng, clip_motion_seed, get_renderer, render_clip, split_subject_seeds
 from fsvid2vid.data.synth.dance import PART_FLIP, PART_NAMES
+from fsvid2vid.data.synth.dance.skeleton import yaw_at
+from fsvid2vid.data.views import wrap_angle
+
+FRONT, BACK = np.pi / 4, 3 * np.pi / 4  # |yaw| below: seen from the front; above: seen from behind
 
 
 @pytest.fixture(scope="module")
@@ -82,6 +87,72 @@ def test_cross_identity_dancer_keeps_the_appearance_of_its_examples():
     # Same background as the subject's own clip (the room is part of the appearance), different from subject 3.
     assert np.abs(own.rgb[:8].astype(int) - cross.rgb[:8].astype(int)).mean() < 1
     assert np.abs(other.rgb[:8].astype(int) - cross.rgb[:8].astype(int)).mean() > 5
+
+
+def _views(subject: int, clip: int, n: int = 16, size: int = 64):
+    return list(render_clip("dance", subject, clip_motion_seed(subject, clip), n, size).frames)
+
+
+@pytest.mark.parametrize("split", ["train", "test"])
+def test_every_clip_of_16_frames_shows_the_front_and_the_back(split):
+    # Rendered: the views the frames carry, for a few subjects' clips of 16 frames at 15 fps.
+    for subject in split_subject_seeds("dance", split, 4):
+        for clip in (0, 1):
+            turned = np.abs([f.view for f in _views(subject, clip)])
+            assert turned.min() < FRONT and turned.max() > BACK, (subject, clip, np.degrees(turned).round())
+    # The same property of the motion itself, for many more clips (the yaw of the first 16 frames, no rendering).
+    r = get_renderer("dance")
+    for subject in split_subject_seeds("dance", split, 400):
+        for clip in (0, 1, 2):
+            motion = r.sample_motion(_rng(r, _MOTION, clip_motion_seed(subject, clip)))
+            turned = np.abs(wrap_angle([yaw_at(motion, t / r.fps) for t in range(16)]))
+            assert turned.min() < FRONT and turned.max() > BACK, (subject, clip, motion.style)
+
+
+def test_the_view_is_the_turn_of_the_skeleton():
+    c = render_clip("dance", 7, 701, 20, 64)
+    for t, frame in enumerate(c.frames):
+        assert -np.pi <= frame.view < np.pi
+        assert frame.view == pytest.approx(float(wrap_angle(yaw_at(c.motion, t / 15))), abs=1e-9)
+        # facing away, the face keypoints (nose, eyes) are hidden
+        if abs(frame.view) > BACK:
+            assert frame.points[[0, 14, 15], 2].max() == 0
+
+
+def _colour_histogram(pixels: np.ndarray) -> np.ndarray:
+    bins = (pixels // 64).astype(int)
+    return np.bincount(bins[:, 0] * 16 + bins[:, 1] * 4 + bins[:, 2], minlength=64) / len(bins)
+
+
+@pytest.mark.parametrize("split", ["train", "test"])
+def test_front_and_back_of_a_dancer_differ_in_the_torso(split):
+    """The torso's colours (part label 2) in the most frontal and the most-behind frame: their 4x4x4-bin colour
+    histograms overlap by less than 65 % (same look from both sides: about 100 %)."""
+    torso = PART_NAMES.index("torso")
+    for subject in split_subject_seeds("dance", split, 12):
+        frames = _views(subject, 0)
+        turned = np.abs([f.view for f in frames])
+        front, back = frames[int(turned.argmin())], frames[int(turned.argmax())]
+        hists = [_colour_histogram(f.rgb[f.layers["parts"] == torso]) for f in (front, back)]
+        assert 0.5 * np.abs(hists[0] - hists[1]).sum() > 0.35, subject
+
+
+def _share_of_colour(frame, color) -> float:
+    """Share of the torso's pixels within 40 of ``color`` in every channel."""
+    torso = frame.rgb[frame.layers["parts"] == PART_NAMES.index("torso")].astype(float)
+    return float((np.abs(torso - np.asarray(color, float)).max(axis=1) < 40).mean())
+
+
+def test_the_back_of_the_top_has_its_own_colour():
+    """Seen from behind, the back's colour covers much of the torso (less where a backpack hides it); from the
+    front, it hardly shows."""
+    for subject in range(1, 7):
+        c = render_clip("dance", subject, clip_motion_seed(subject, 0), 16, 128)
+        frames = list(c.frames)
+        turned = np.abs([f.view for f in frames])
+        behind, front = (_share_of_colour(frames[int(pick)], c.appearance.back_color)
+                         for pick in (turned.argmax(), turned.argmin()))
+        assert behind > 0.1 and front < behind / 3, (subject, behind, front)
 
 
 def _segment_distance(p: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:

@@ -3,16 +3,24 @@
 from __future__ import annotations
 
 import json
+import re
+import shutil
+from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
 from torch.utils.data import DataLoader
 
+from fsvid2vid.cli import main
 from fsvid2vid.data.dataset import AugmentConfig, FewShotBatchSampler, FewShotVideoDataset, SampleKey
 from fsvid2vid.data.layout import ClipMeta, ClipWriter, find_clips, read_meta
 from fsvid2vid.data.semantics import SemanticLayer
+from fsvid2vid.data.synth import render_clip
+from fsvid2vid.data.synth.export import plan_split, write_jobs
+from fsvid2vid.data.synth.version import BENCHMARK_VERSION
 from fsvid2vid.errors import UserError
+from tests.conftest import make_version_1
 
 
 def test_layout_on_disk(dance_dir):
@@ -27,6 +35,74 @@ def test_layout_on_disk(dance_dir):
         assert len(list((clips[0] / sub).glob("*.png"))) == 12
     points = json.loads((clips[0] / "keypoints.json").read_text())
     assert points["format"] == "coco18" and np.asarray(points["frames"]).shape == (12, 18, 3)
+    assert index["benchmark_version"] == BENCHMARK_VERSION == 2 and meta.benchmark_version == 2
+
+
+def test_views_round_trip_through_meta_json(dance_dir, face_dir, tmp_path):
+    for clip in find_clips(dance_dir):
+        meta = read_meta(clip)
+        rendered = render_clip("dance", meta.seeds["subject"], meta.seeds["motion"], meta.n_frames, meta.height,
+                               meta.seeds["shape"])
+        assert meta.views == pytest.approx([f.view for f in rendered.frames], abs=1e-6)
+    # Real footage has none; a meta.json with views of the wrong length is refused in one line.
+    meta = read_meta(find_clips(dance_dir)[0])
+    meta.source, meta.views, meta.benchmark_version = "real", None, None
+    with ClipWriter(tmp_path, "real", meta) as writer:
+        writer.add(np.zeros((64, 48, 3), np.uint8), {"pose": np.zeros((64, 48, 3), np.uint8),
+                                                     "parts": np.zeros((64, 48), np.uint8)}, np.zeros((18, 3)))
+    assert "views" in json.loads((tmp_path / "real" / "meta.json").read_text())
+    assert read_meta(tmp_path / "real").views is None
+    data = json.loads((tmp_path / "real" / "meta.json").read_text())
+    data["views"] = [0.1, 0.2]
+    (tmp_path / "real" / "meta.json").write_text(json.dumps(data))
+    with pytest.raises(UserError, match="views must be one finite yaw in radians per frame") as info:
+        read_meta(tmp_path / "real")
+    assert "\n" not in str(info.value) and str(tmp_path / "real" / "meta.json") in str(info.value)
+
+
+def test_an_old_benchmark_version_is_refused_with_the_command_that_re_renders_it(dance_dir, tmp_path, capsys):
+    old = make_version_1(Path(shutil.copytree(dance_dir, tmp_path / "old")))
+    with pytest.raises(UserError) as info:
+        FewShotVideoDataset(old, T=2, K=1)
+    message = str(info.value)
+    command = (f"fsvid2vid data synth --task dance --split train --subjects 3 --clips-per-subject 2 "
+               f"--cross-identity 1 --frames 12 --size 64 --out {old} --overwrite")
+    assert "\n" not in message and message.startswith(f"{old}: holds benchmark version 1 clips") and command in message
+    # Running the command makes the folder current again (every clip replaced, same names).
+    assert main(command.split()[1:] + ["--quiet"]) == 0
+    assert sorted(p.name for p in find_clips(old)) == sorted(p.name for p in find_clips(dance_dir))
+    assert len(FewShotVideoDataset(old, T=2, K=1)) == 9
+    # Adding version-2 clips to a version-1 folder without replacing its clips is refused.
+    make_version_1(old)
+    with pytest.raises(UserError, match="holds benchmark version 1 clips .* that this run would not replace"):
+        write_jobs(plan_split("dance", "train", 1, 1, 12, 64), old, overwrite=True, progress=False)
+    # One clip folder of version 1: re-rendered with data render --like.
+    clip = find_clips(old)[0]
+    with pytest.raises(UserError, match=re.escape(f"`fsvid2vid data render --like {clip} --subject 0 --out {clip} "
+                                                  "--overwrite`")):
+        FewShotVideoDataset(clip)
+    cross = next(c for c in find_clips(old) if "_x" in c.name)
+    with pytest.raises(UserError) as info:
+        FewShotVideoDataset(cross)
+    command = str(info.value).split("`")[1]
+    assert main(command.split()[1:]) == 0 and read_meta(cross).benchmark_version == 2
+    FewShotVideoDataset(cross)
+    # A folder whose dataset.json says version 1 while its clips say 2, and data of a newer version.
+    write_jobs(plan_split("dance", "train", 1, 1, 12, 64), tmp_path / "new", progress=False)
+    index = tmp_path / "new" / "dataset.json"
+    index.write_text(json.dumps({k: v for k, v in json.loads(index.read_text()).items() if k != "benchmark_version"}))
+    with pytest.raises(UserError, match="holds benchmark version 1 clips"):
+        FewShotVideoDataset(tmp_path / "new")
+    index.write_text(json.dumps({**json.loads(index.read_text()), "benchmark_version": 3}))
+    with pytest.raises(UserError, match="benchmark version 3 data, newer than this fsvid2vid .* upgrade fsvid2vid"):
+        FewShotVideoDataset(tmp_path / "new")
+
+
+def test_prepared_real_footage_is_not_a_benchmark_and_is_not_refused(dance_dir, tmp_path):
+    real = make_version_1(Path(shutil.copytree(dance_dir, tmp_path / "real")))
+    for meta_file in real.glob("*/meta.json"):
+        meta_file.write_text(json.dumps({**json.loads(meta_file.read_text()), "source": "real"}))
+    assert len(FewShotVideoDataset(real, T=2, K=1)) == 9
 
 
 def test_cross_identity_clip_shares_semantics_with_the_source_clip(dance_dir):
@@ -150,3 +226,13 @@ def test_interrupted_clip_leaves_nothing_behind(tmp_path):
             writer.add(np.zeros((8, 8, 3), np.uint8), {"sketch": np.zeros((8, 8), np.uint8)})
             raise RuntimeError("killed")
     assert list(tmp_path.iterdir()) == []
+
+
+def test_view_sheet_shows_each_subject_turning(dance_dir):
+    from fsvid2vid.data.preview import view_sheet
+
+    sheet = view_sheet(dance_dir, subjects=2, frames=4)
+    # 2 rows of (64 px frame + 14 px caption), 4 px apart; a caption panel and 4 frames of 48 px, 2 px apart
+    assert sheet.shape == (2 * (64 + 14) + 4, 120 + 4 * (48 + 2), 3) and sheet.dtype == np.uint8
+    with pytest.raises(UserError, match="at least 1 subject"):
+        view_sheet(dance_dir, subjects=0)

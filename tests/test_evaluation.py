@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import shutil
+from pathlib import Path
 
 import cv2
 import numpy as np
@@ -18,6 +20,7 @@ from fsvid2vid.eval.pairs import cross_pairs, example_indices
 from fsvid2vid.eval.training import always_visible, augment, load_frames, train_evaluator
 from fsvid2vid.models.checkpoint import latest_checkpoint
 from fsvid2vid.train.trainer import train
+from tests.conftest import make_version_1
 from tests.test_train import tiny_config
 
 
@@ -141,8 +144,41 @@ def test_training_refuses_test_split_clips(tmp_path):
 
 
 def test_example_frames_are_spread_and_distinct():
+    """Without views (version-1 benchmark data, real footage, tasks without a turning subject): the even spread."""
     assert example_indices(24, 2) == [8, 15]
     assert all(len(set(example_indices(n, k))) == k for n in range(1, 20) for k in range(1, n + 1))
+    assert example_indices(24, 3, None) == example_indices(24, 3)
+
+
+def test_example_frames_cover_the_views_front_first_then_back_then_spread():
+    deg = np.radians
+    views = deg([30, 10, -10, 60, 120, 170, -175, -150, -90, -40, 10, 105])
+    assert example_indices(12, 1, views) == [1]  # the most frontal (|10| at frames 1, 2 and 10: the earliest)
+    assert example_indices(12, 2, views) == [1, 6]  # then the most-behind (|-175|, closer to 180 than 170)
+    # then farthest-point sampling on the circle: -90 (85 from the nearest chosen view, -175; 105 at most 80 from
+    # -175), then 105 (80 from -175; 120 is 65 from it)
+    assert example_indices(12, 3, views) == [1, 6, 8]
+    assert example_indices(12, 4, views) == [1, 6, 8, 11]
+    picks = example_indices(12, 12, views)
+    assert sorted(picks) == list(range(12))  # all distinct
+    # Identical views: still distinct frames, in frame order after the first two picks.
+    assert example_indices(5, 5, [0.0] * 5) == [0, 1, 2, 3, 4]
+    # Wrapping: +179 and -179 degrees are 2 degrees apart, so the third pick is the side view.
+    assert example_indices(4, 3, deg([0, 179, -179, 90])) == [0, 1, 3]
+    with pytest.raises(ValueError):
+        example_indices(3, 4, [0.0, 1.0, 2.0])
+
+
+def test_example_paths_follow_the_views_in_meta_json(dance_dir, tmp_path):
+    from fsvid2vid.data.layout import read_meta
+    from fsvid2vid.eval.pairs import example_paths
+
+    own = cross_pairs(dance_dir)[0].own
+    views = np.abs(read_meta(own).views)
+    front, back = (int(p.stem) for p in example_paths(own, 2))
+    assert views[front] == views.min() and views[back] == views.max() and views[back] > 3 * np.pi / 4
+    old = make_version_1(Path(shutil.copytree(own, tmp_path / own.name)))
+    assert [int(p.stem) for p in example_paths(old, 2)] == example_indices(read_meta(old).n_frames, 2)
 
 
 @pytest.fixture(scope="module")
@@ -222,12 +258,34 @@ def test_evaluate_errors_are_one_line(setup, tmp_path, capsys, case, message):
 def test_the_test_split_is_rendered_once_into_the_cache(tmp_path):
     from fsvid2vid.eval.evaluate import render_test_split
 
+    old_cache = tmp_path / "dance-test-64-s2-f3"  # where version 1 cached the same render: never used
+    old_cache.mkdir()
     root = render_test_split("dance", 64, clips=2, frames=3, cache=tmp_path, progress=False)
+    assert root.name == "dance-test-v2-64-s2-f3" and not list(old_cache.iterdir())
     pairs = cross_pairs(root)
     assert len(pairs) == 2 and all(p.own.name.startswith("s1") for p in pairs)  # test-split subjects
     stamp = (pairs[0].cross / "meta.json").stat().st_mtime_ns
     assert render_test_split("dance", 64, clips=2, frames=3, cache=tmp_path, progress=False) == root
     assert (pairs[0].cross / "meta.json").stat().st_mtime_ns == stamp
+    # A version-1 render found at the cache's path is refused by the pairing, never silently used.
+    make_version_1(root)
+    with pytest.raises(UserError, match="holds benchmark version 1 clips.*--split test --subjects 2 "
+                                        "--clips-per-subject 1 --cross-identity 1 --frames 3 --size 64"):
+        cross_pairs(root)
+
+
+@pytest.mark.filterwarnings("ignore:`torch.jit")
+def test_evaluate_refuses_an_old_benchmark_version_in_one_line(setup, tmp_path, capsys):
+    ckpt, root, data = setup
+    old = make_version_1(Path(shutil.copytree(data, tmp_path / "old")))
+    status = main(["evaluate", "--checkpoint", str(ckpt), "--task", "dance", "--data", str(old), "--k", "1",
+                   "--evaluator", str(root / "dance-ev.safetensors"), "--out", str(tmp_path / "r.json"), "--quiet"])
+    err = capsys.readouterr().err
+    assert status == 2 and err.count("\n") == 1, err
+    assert f"{old}: holds benchmark version 1 clips" in err
+    assert (f"`fsvid2vid data synth --task dance --split train --subjects 3 --clips-per-subject 2 --cross-identity 1 "
+            f"--frames 12 --size 64 --out {old} --overwrite`") in err
+    assert not (tmp_path / "r.json").exists()
 
 
 def test_task_scores_name_each_task_metric():

@@ -32,6 +32,14 @@ def test_rendering_is_deterministic(task):
             assert np.array_equal(fa.layers[name], fb.layers[name])
         if fa.points is not None:
             assert np.array_equal(fa.points, fb.points)
+        assert fa.view == fb.view
+
+
+def test_views_are_per_frame_yaws_where_the_subject_turns():
+    dance = frames("dance", 3, 301, 4, 64)
+    assert all(isinstance(f.view, float) and -np.pi <= f.view < np.pi for f in dance)
+    assert len({f.view for f in dance}) == 4  # the dancer turns
+    assert all(f.view is None for f in frames("street", 3, 301, 2, 64))  # a street has no subject that turns
 
 
 @pytest.mark.parametrize("task", TASKS)

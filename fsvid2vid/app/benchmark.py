@@ -8,11 +8,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import numpy as np
-
-from fsvid2vid.data.layout import RGB_DIR, frame_name
+from fsvid2vid.data.layout import RGB_DIR, frame_name, read_meta
 from fsvid2vid.data.synth import clip_motion_seed, split_subject_seeds
 from fsvid2vid.data.synth.export import ClipJob, clip_name, render_job
+from fsvid2vid.data.views import example_indices
 
 #: Unseen subjects offered per task (the first of the test split: even ones wear held-out appearance combinations).
 N_SUBJECTS = 8
@@ -31,21 +30,15 @@ def subject_label(task: str, seed: int) -> str:
     return f"unseen {SUBJECT_NOUN[task]} {seed}"
 
 
-def example_indices(k: int, n_frames: int = EXAMPLE_CLIP_FRAMES) -> list[int]:
-    """K frame indices spread over a clip (as the demo picks frames 8 and 30 of 45)."""
-    if k == 1:
-        return [n_frames // 4]
-    return np.linspace(n_frames // 5, n_frames - 4, k).round().astype(int).tolist()
-
-
 def render_examples(task: str, subject: int, k: int, size: int, out_dir: Path) -> list[Path]:
     """Render ``subject``'s own first clip into ``out_dir`` and return K of its frames (``<clip>/rgb/NNNNNN.png``,
-    so their semantic maps and points come with them)."""
+    so their semantic maps and points come with them), chosen as the evaluation chooses them: covering the
+    subject's views where the task has them (:mod:`fsvid2vid.data.views`)."""
     job = ClipJob(task, clip_name(subject, 0), subject, subject, clip_motion_seed(subject, 0), EXAMPLE_CLIP_FRAMES,
                   size)
     out_dir.mkdir(parents=True, exist_ok=True)
     clip = render_job(job, out_dir)
-    return [clip / RGB_DIR / frame_name(i) for i in example_indices(k)]
+    return [clip / RGB_DIR / frame_name(i) for i in example_indices(EXAMPLE_CLIP_FRAMES, k, read_meta(clip).views)]
 
 
 def render_driving(task: str, motion_subject: int, n_frames: int, size: int, out_dir: Path,

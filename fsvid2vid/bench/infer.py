@@ -31,9 +31,10 @@ from fsvid2vid.bench.measure import (
     reset_cuda_peak,
     timed,
 )
-from fsvid2vid.data.layout import RGB_DIR, frame_name
+from fsvid2vid.data.layout import RGB_DIR, frame_name, read_meta
 from fsvid2vid.data.synth import clip_motion_seed, split_subject_seeds
 from fsvid2vid.data.synth.export import MAX_SIZE, MIN_SIZE, ClipJob, render_job
+from fsvid2vid.data.views import example_indices
 from fsvid2vid.errors import UserError
 from fsvid2vid.infer.synthesizer import DrivingFrame, Examples, Synthesizer, driving_clip, load_examples
 from fsvid2vid.models import FewShotGenerator, ModelConfig, model_preset
@@ -43,7 +44,7 @@ from fsvid2vid.models.precision import resolve_precision
 from fsvid2vid.train.config import merge_overrides
 
 PSNR_FRAMES = 32  # bf16 is compared with fp32 over the first this many frames of the stream
-EXAMPLE_FRAMES = 16  # frames of the examples' clip; K examples are spread over it
+EXAMPLE_FRAMES = 16  # frames of the examples' clip; K examples cover its views (fsvid2vid.data.views)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -87,7 +88,9 @@ class Inputs:
     driving: list[DrivingFrame]  # the driving clip, loaded
 
     def example_paths(self, k: int) -> list[Path]:
-        return [self.example_clip / RGB_DIR / frame_name(int(i)) for i in np.linspace(0, EXAMPLE_FRAMES - 1, k)]
+        """K frames of the example clip, chosen to cover the subject's views as the evaluation does."""
+        views = read_meta(self.example_clip).views
+        return [self.example_clip / RGB_DIR / frame_name(i) for i in example_indices(EXAMPLE_FRAMES, k, views)]
 
 
 def render_inputs(config: ModelConfig, folder: Path, driving_frames: int) -> Inputs:
@@ -202,8 +205,9 @@ def bench_infer(sources: list[ModelSource], k_values: list[int], precisions: lis
                 device: torch.device, report: dict[str, Any], end_to_end_run: bool = False, profile_top: int = 0,
                 matmul_size: int = 2048) -> dict[str, Any]:
     """Fill ``report`` (from :func:`~fsvid2vid.bench.measure.report_header`) with the matmul rates and the rows."""
-    if min(k_values) < 1:
-        raise UserError(f"--k {min(k_values)} is invalid: K (example frames) must be >= 1")
+    if min(k_values) < 1 or max(k_values) > EXAMPLE_FRAMES:
+        raise UserError(f"--k {min(k_values) if min(k_values) < 1 else max(k_values)} is invalid: K (example frames) "
+                        f"must be from 1 to {EXAMPLE_FRAMES}, the frames of the examples' clip")
     if frames < 1 or warmup < 0:
         raise UserError(f"--frames {frames} --warmup {warmup}: need at least 1 timed frame and warmup >= 0")
     report["settings"] = {"k": k_values, "precisions": precisions, "frames": frames, "warmup": warmup,

@@ -32,6 +32,7 @@ from fsvid2vid.data.layout import (
     read_points,
 )
 from fsvid2vid.data.semantics import SemanticLayer
+from fsvid2vid.data.synth.version import check_benchmark_version
 from fsvid2vid.errors import UserError
 
 
@@ -93,6 +94,7 @@ class FewShotVideoDataset(Dataset):
         self.root = Path(root)
         self.clip_dirs = find_clips(self.root)
         self.metas = [read_meta(d) for d in self.clip_dirs]
+        check_benchmark_version(self.root, self.clip_dirs, self.metas)  # benchmark data of an older version
         first = self.metas[0]
         for d, m in zip(self.clip_dirs, self.metas):
             if m.task != first.task or (m.height, m.width) != (first.height, first.width) or m.layers != first.layers:

@@ -2,7 +2,8 @@
 
 A dataset is a folder of clip folders; each clip folder holds::
 
-    meta.json            task, split, subject, seeds, size, fps, frame count, semantic layers, points format
+    meta.json            task, split, subject, seeds, size, fps, frame count, semantic layers, points format,
+                         per-frame views (the subject's yaw) where the task has them, benchmark version
     rgb/000000.png       RGB frames
     <layer>/000000.png   one folder per semantic layer (e.g. pose/ and parts/ for dance, sketch/ for face,
                          labels/ for street)
@@ -19,6 +20,7 @@ open a file outside it; points must be finite and near the frame.
 from __future__ import annotations
 
 import json
+import math
 import os
 import re
 import shutil
@@ -70,6 +72,11 @@ class ClipMeta:
     seeds: dict[str, int] = field(default_factory=dict)  # synth: subject, shape, motion
     params: dict[str, Any] = field(default_factory=dict)  # synth: the drawn appearance / shape / motion
     layout_version: int = LAYOUT_VERSION
+    #: The subject's yaw per frame in radians (0: facing the camera, +-pi: seen from behind), None for tasks and
+    #: footage without views.
+    views: list[float] | None = None
+    #: synth: the benchmark version that rendered the clip (fsvid2vid.data.synth.version); None before version 2.
+    benchmark_version: int | None = None
 
     def to_json(self) -> dict[str, Any]:
         data = to_jsonable(self)
@@ -90,9 +97,15 @@ class ClipMeta:
                 points_format=data.get("points_format"), source=str(data.get("source", "synth")),
                 seeds={k: int(v) for k, v in data.get("seeds", {}).items()}, params=data.get("params", {}),
                 layout_version=int(data.get("layout_version", LAYOUT_VERSION)),
+                views=None if data.get("views") is None else [float(v) for v in data["views"]],
+                benchmark_version=None if data.get("benchmark_version") is None else int(data["benchmark_version"]),
             )
         except (KeyError, TypeError, ValueError, OverflowError) as exc:
             raise UserError(f"{path}: malformed clip metadata ({exc!r}); re-create the clip folder") from None
+        if meta.views is not None and (len(meta.views) != meta.n_frames
+                                       or not all(math.isfinite(v) and abs(v) <= 7.0 for v in meta.views)):
+            raise UserError(f"{path}: views must be one finite yaw in radians per frame ({meta.n_frames}), got "
+                            f"{len(meta.views)} value(s); re-create the clip folder")
         names = [layer.name for layer in meta.layers] + ([meta.points_name] if meta.points_name is not None else [])
         for name in names:
             if not isinstance(name, str) or not _PLAIN_NAME.fullmatch(name) or name == RGB_DIR:
@@ -255,6 +268,7 @@ class ClipWriter:
             shutil.rmtree(self.tmp, ignore_errors=True)
             raise write_failure(self.final, exc) from None
         self.points: list[list[list[float]]] = []
+        self.views: list[float | None] = []
         self.count = 0
 
     def __enter__(self) -> ClipWriter:
@@ -274,8 +288,10 @@ class ClipWriter:
         """Remove the partial folder."""
         shutil.rmtree(self.tmp, ignore_errors=True)
 
-    def add(self, rgb: np.ndarray, layers: dict[str, np.ndarray], points: np.ndarray | None = None) -> None:
-        """Append one frame: RGB (H, W, 3), every semantic layer, and its points when the task has them."""
+    def add(self, rgb: np.ndarray, layers: dict[str, np.ndarray], points: np.ndarray | None = None,
+            view: float | None = None) -> None:
+        """Append one frame: RGB (H, W, 3), every semantic layer, its points when the task has them, and the
+        subject's yaw (``view``, radians) when it has one: every frame or none."""
         name = frame_name(self.count)
         write_image(self.tmp / RGB_DIR / name, rgb)
         for layer in self.meta.layers:
@@ -284,11 +300,16 @@ class ClipWriter:
             if points is None:
                 raise ValueError(f"frame {self.count} of {self.final.name} has no {self.meta.points_name}")
             self.points.append(np.round(np.asarray(points, np.float64), 3).tolist())
+        if self.views and (view is None) != (self.views[0] is None):
+            raise ValueError(f"frame {self.count} of {self.final.name}: a view on some frames and not on others")
+        self.views.append(None if view is None else float(view))
         self.count += 1
 
     def finish(self) -> None:
         """Write the points and meta.json into the partial folder (which is then complete)."""
         self.meta.n_frames = self.count
+        if self.views and self.views[0] is not None:
+            self.meta.views = [float(v) for v in self.views]
         try:
             if self.meta.points_name is not None:
                 payload = {"format": self.meta.points_format, "frames": self.points}

@@ -1,4 +1,5 @@
-"""Pictures of a dataset for people to look at: a contact sheet of subjects, and side-by-side clip frames."""
+"""Pictures of a dataset for people to look at: a contact sheet of subjects, a sheet of their views, and side-by-side
+clip frames."""
 
 from __future__ import annotations
 
@@ -81,6 +82,33 @@ def contact_sheet(root: Path, subjects: int = 8, frames: int = 4) -> np.ndarray:
     width = max(r.shape[1] for r in rows)
     rows = [np.pad(r, ((0, 4), (0, width - r.shape[1]), (0, 0)), constant_values=255) for r in rows]
     return np.concatenate(rows, axis=0)
+
+
+def view_sheet(root: Path, subjects: int = 4, frames: int = 6) -> np.ndarray:
+    """One row per subject (its first clip): ``frames`` RGB frames spread evenly over the clip, each captioned with
+    the subject's view (its yaw in degrees: 0 facing the camera, 180 from behind) where meta.json has views. For a
+    benchmark-v2 dancer the row shows it turning: its front, its sides and its back.
+
+    Returns an (H, W, 3) uint8 RGB image.
+    """
+    if subjects < 1 or frames < 1:
+        raise UserError(f"a view sheet needs at least 1 subject and 1 frame (got {subjects} and {frames})")
+    first_clip: dict[str, Path] = {}
+    for d in find_clips(root):
+        first_clip.setdefault(read_meta(d).subject, d)
+    rows = []
+    for subject, d in list(first_clip.items())[:subjects]:
+        meta = read_meta(d)
+        picks = np.linspace(0, meta.n_frames - 1, min(frames, meta.n_frames)).round().astype(int)
+        cells = []
+        for i in picks:
+            rgb = read_image(d / RGB_DIR / frame_name(int(i)), 3, (meta.height, meta.width))
+            label = np.full((14, meta.width, 3), 255, np.uint8)
+            text = f"{int(i)}" + ("" if meta.views is None else f": {np.degrees(meta.views[i]):+.0f}")
+            cv2.putText(label, text, (2, 11), cv2.FONT_HERSHEY_SIMPLEX, 0.33, (0, 0, 0), 1, cv2.LINE_AA)
+            cells.append([np.concatenate([rgb, label], axis=0)])
+        rows.append(sheet_row([_caption(f"{subject}\n{meta.split}\n{d.name}", meta.height + 14)], cells, gap=2))
+    return stack_rows(rows, gap=4)
 
 
 def sheet_row(examples: Sequence[np.ndarray], frames: Sequence[Sequence[np.ndarray]], gap: int = 0) -> np.ndarray:

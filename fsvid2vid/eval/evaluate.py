@@ -169,13 +169,16 @@ def _load_truth(pair: CrossPair, n_frames: int, task: str) -> ClipTruth:
 
 
 def render_test_split(task: str, size: int, clips: int, frames: int, cache: Path, progress: bool) -> Path:
-    """The test split's cross-identity clips at ``size`` px, rendered once into ``cache`` and reused."""
+    """The test split's cross-identity clips at ``size`` px, rendered once into ``cache`` and reused. The folder's
+    name holds the benchmark version, so a render of an older version is never reused (and :func:`cross_pairs`
+    refuses old clips wherever they are)."""
     from fsvid2vid.data.layout import check_frame_count
     from fsvid2vid.data.synth.export import plan_split, write_jobs
+    from fsvid2vid.data.synth.version import BENCHMARK_VERSION
 
     subjects = max(2, clips)
     check_frame_count(subjects * 2 * frames, f"--max-clips {clips} x 2 clips x --frames {frames}")
-    root = Path(cache) / f"{task}-test-{size}-s{subjects}-f{frames}"
+    root = Path(cache) / f"{task}-test-v{BENCHMARK_VERSION}-{size}-s{subjects}-f{frames}"
     jobs = plan_split(task, "test", subjects, 1, frames, size, cross_identity=1)
     if all((root / job.name / "meta.json").is_file() for job in jobs):
         return root

@@ -29,6 +29,7 @@ from fsvid2vid import __version__
 from fsvid2vid.data.encode import rgb_to_tensor
 from fsvid2vid.data.layout import RGB_DIR, find_clips, frame_name, read_image, read_meta, read_points
 from fsvid2vid.data.semantics import task_layers
+from fsvid2vid.data.synth.version import check_benchmark_version
 from fsvid2vid.errors import UserError
 from fsvid2vid.eval.evaluator import Evaluator, EvaluatorConfig, EvaluatorNet, save_evaluator
 from fsvid2vid.eval.heatmaps import heatmap_loss
@@ -55,6 +56,7 @@ def load_frames(root: Path, split: str | None = None, every: int = 1, max_clips:
     """All frames (every ``every``-th) of the clips under ``root``; with ``split``, refuse clips of another split."""
     clips = find_clips(root)[:max_clips]
     metas = [read_meta(c) for c in clips]
+    check_benchmark_version(root, clips, metas)
     task = metas[0].task
     if any(m.task != task for m in metas):
         raise UserError(f"{root}: mixes tasks; give a folder of one task's clips")

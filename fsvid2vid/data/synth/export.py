@@ -24,6 +24,7 @@ from fsvid2vid.data.synth import (
     split_subject_seeds,
 )
 from fsvid2vid.data.synth.common import to_jsonable
+from fsvid2vid.data.synth.version import BENCHMARK_VERSION, index_version
 from fsvid2vid.errors import UserError
 
 MIN_SIZE, MAX_SIZE = 64, 512
@@ -95,10 +96,11 @@ def render_job(job: ClipJob, out_dir: Path, overwrite: bool = False) -> Path:
         seeds={"subject": job.subject_seed, "shape": job.shape_seed, "motion": job.motion_seed},
         params={"appearance": to_jsonable(clip.appearance), "shape": to_jsonable(clip.shape),
                 "motion": to_jsonable(clip.motion)},
+        benchmark_version=BENCHMARK_VERSION,
     )
     with ClipWriter(out_dir, job.name, meta, overwrite=overwrite) as writer:
         for frame in clip.frames:
-            writer.add(frame.rgb, frame.layers, frame.points)
+            writer.add(frame.rgb, frame.layers, frame.points, frame.view)
     return writer.final
 
 
@@ -130,9 +132,16 @@ def write_jobs(jobs: list[ClipJob], out_dir: Path, workers: int = 1, overwrite: 
     interrupt (Ctrl-C, SIGTERM) or a failure stops the rendering processes and leaves no partial clip folder."""
     out_dir = Path(out_dir)
     if out_dir.exists():
-        existing_task = (read_index(out_dir) or {}).get("task")
+        index = read_index(out_dir)
+        existing_task = (index or {}).get("task")
         if jobs and existing_task not in (None, jobs[0].task):
             raise UserError(f"{out_dir}: holds {existing_task} clips; write {jobs[0].task} clips to another --out")
+        kept = sorted(set((index or {}).get("clips", [])) - {job.name for job in jobs})
+        if index is not None and index_version(index) != BENCHMARK_VERSION and kept:
+            raise UserError(f"{out_dir}: holds benchmark version {index_version(index)} clips ({kept[0]}, ...) that "
+                            f"this run would not replace; write version {BENCHMARK_VERSION} to another --out, or "
+                            "re-render all of them (same --subjects, --clips-per-subject, --cross-identity, "
+                            "--overwrite)")
         if not overwrite:
             clash = [job.name for job in jobs if (out_dir / job.name).exists()]
             if clash:
@@ -175,7 +184,8 @@ def write_jobs(jobs: list[ClipJob], out_dir: Path, workers: int = 1, overwrite: 
             bar.close()
             _remove_partials(out_dir, jobs)
         with atomic_path(out_dir / "dataset.json") as tmp:
-            tmp.write_bytes(index_bytes(out_dir, jobs[0].task if jobs else None, [p.name for p in paths]))
+            tmp.write_bytes(index_bytes(out_dir, jobs[0].task if jobs else None, [p.name for p in paths],
+                                        benchmark_version=BENCHMARK_VERSION))
     return paths
 
 

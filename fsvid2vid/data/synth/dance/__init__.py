@@ -7,14 +7,20 @@ that draws real detected poses) and a body-part index map (the role DensePose pl
 on the shape (body proportions, limb widths) and the motion; garments, hair, skin, shoes and the room come from the
 appearance and change only the RGB frames.
 
+Benchmark version 2 (issue 14): every dance makes half turns (or spins) so that each clip shows the dancer's front
+and back within its first 16 frames, and the top looks different from the two sides (a chest print in front, a back
+of another colour with its own print, for some dancers a backpack); each frame carries the dancer's yaw
+(``Frame.view``).
+
 Modules:
 
 * :mod:`.params`: what the three random draws decide (:class:`DanceAppearance`, :class:`DanceShape`,
   :class:`DanceMotion`).
-* :mod:`.skeleton`: the pose at time ``t`` and its COCO-18 keypoints.
+* :mod:`.skeleton`: the turn (:func:`~.skeleton.yaw_at`), the pose at time ``t`` and its COCO-18 keypoints.
 * :mod:`.body`: the body as drawable pieces with part labels, and the ``parts`` label map.
 * :mod:`.painting`: the RGB frame (room, garments, patterns, shading, face, hair), painted at twice the resolution
   and area-downsampled, which anti-aliases every edge.
+* :mod:`.garment`: what differs between the front and the back of the top (prints, back colour, backpack).
 * :mod:`.renderer`: :class:`DanceRenderer` (the random draws and the frames) and ``RENDERER``.
 """
 

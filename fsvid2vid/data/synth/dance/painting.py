@@ -12,6 +12,7 @@ import numpy as np
 
 from fsvid2vid.data.synth.common import fill_circle, fill_ellipse, fill_polygon, mix, shade, value_noise
 from fsvid2vid.data.synth.dance.body import BodyPiece, body_pieces
+from fsvid2vid.data.synth.dance.garment import draw_backpack, paint_top
 from fsvid2vid.data.synth.dance.params import HAIR_COLORS, DanceAppearance, DanceShape
 from fsvid2vid.data.synth.dance.skeleton import Pose
 
@@ -29,8 +30,12 @@ def paint_frame(appearance: DanceAppearance, shape: DanceShape, pose: Pose, room
     rgb = room.copy()
     _floor_shadow(rgb, pose, shape, ss, height)
     head = next(piece for piece in pieces if piece.name == "head")
+    torso = next(piece for piece in pieces if piece.name == "torso")
     if appearance.hair_style in ("long", "ponytail") or pose.facing < 0:
         _hair(rgb, appearance, head, pose, behind=True, color=hair)
+    backpack = appearance.bag == "backpack"
+    if backpack and pose.facing >= 0:  # behind the body
+        draw_backpack(rgb, appearance, shape, pose, torso)
     ids = np.zeros((height * ss, width * ss), np.uint8)
     for number, piece in enumerate(pieces, start=1):
         piece.draw(ids, number, antialias=False)
@@ -38,6 +43,8 @@ def paint_frame(appearance: DanceAppearance, shape: DanceShape, pose: Pose, room
         _paint_piece(rgb, ids == number, piece, appearance, shape, pose)
         if piece.name == "head":
             _face(rgb, appearance, piece, pose, ss, hair)
+        if backpack and pose.facing < 0 and piece is torso:  # on the back, under nearer limbs
+            draw_backpack(rgb, appearance, shape, pose, torso)
         if appearance.bottom == "skirt" and piece.name == "torso":
             _skirt(rgb, appearance, pose, shape, ss)
     if appearance.bottom == "skirt":  # legs in front of the body are drawn after the torso; keep the skirt on top
@@ -113,6 +120,8 @@ def _paint_piece(rgb: np.ndarray, mask: np.ndarray, piece: BodyPiece, a: DanceAp
         else:
             on = ((u % 1.0 - 0.5) ** 2 + (v % 1.0 - 0.5) ** 2) < 0.09
         color[on] = second
+    if piece.name == "torso":  # the front print, the back's own colour and print (benchmark version 2)
+        paint_top(color, ~((along / length > 0.86) & (a.bottom != "skirt")), piece, a, pose, pts)
     k = np.clip(np.abs(across) / max(half, 1e-3), 0, 1)
     light = 1.05 - 0.3 * k**2
     if piece.name.startswith(("left", "right")):

@@ -13,6 +13,11 @@ BOTTOMS = ("trousers", "shorts", "skirt")
 HAIR_STYLES = ("short", "long", "bun", "ponytail", "bald", "curly")
 FLOORS = ("plain", "planks", "tiles")
 STYLES = ("groove", "arms", "steps", "spin")
+#: Benchmark version 2: the top looks different from the front and from behind.
+FRONT_PRINTS = ("disc", "panel", "band", "diamond")  # a large chest shape, always present
+BACK_PRINTS = ("none", "stripe", "block", "yoke")  # on the back, which has a colour of its own
+BAGS = ("none", "backpack")  # a backpack shows from behind and in profile; its straps from the front
+TURNS = ("around", "back_and_forth")  # half turns keep going the same way, or alternate
 
 HAIR_COLORS = {
     "black": (25, 22, 22), "dark_brown": (60, 38, 25), "brown": (110, 70, 40), "blonde": (205, 170, 100),
@@ -41,6 +46,14 @@ class DanceAppearance:
     floor: str
     decor: tuple[tuple[float, float, float, float, int, int, int], ...]  # x0, y0, w, h (fractions), RGB
     texture_seed: int
+    # Benchmark version 2: what the top shows from the front and from behind (see .garment).
+    front_print: str  # one of FRONT_PRINTS, on the chest
+    print_color: tuple[int, int, int]
+    back_color: tuple[int, int, int]  # the back of the top (the front is top_color with its pattern)
+    back_print: str  # one of BACK_PRINTS
+    back_print_color: tuple[int, int, int]
+    bag: str  # one of BAGS
+    bag_color: tuple[int, int, int]
 
 
 @dataclass(frozen=True)
@@ -67,7 +80,8 @@ class DanceShape:
 
 @dataclass(frozen=True)
 class DanceMotion:
-    """A procedural dance: sinusoids of time with per-clip tempo, style and amplitudes."""
+    """A procedural dance: sinusoids of time with per-clip tempo, style and amplitudes, and half turns (the yaw is
+    :func:`.skeleton.yaw_at`)."""
 
     style: str
     tempo: float  # beats per second
@@ -91,3 +105,9 @@ class DanceMotion:
     bounce: float
     lean: float
     center_x: float  # mean horizontal position, in frame widths
+    # Benchmark version 2: half turns (180 degrees) that show the back; the "spin" style turns by spin_speed instead.
+    turn_start: float  # seconds to the first half turn
+    turn_time: float  # seconds a half turn takes
+    turn_hold: float  # seconds between half turns
+    turn_direction: float  # +1: the first half turn goes to the dancer's own left, -1: to its right
+    turn: str  # one of TURNS

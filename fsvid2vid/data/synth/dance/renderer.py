@@ -11,13 +11,16 @@ from fsvid2vid.data.synth.common import BenchmarkRenderer, Frame, hsv_color, sha
 from fsvid2vid.data.synth.dance.body import part_map
 from fsvid2vid.data.synth.dance.painting import SUPERSAMPLE, paint_frame, room_background
 from fsvid2vid.data.synth.dance.params import (
+    BACK_PRINTS,
     BOTTOMS,
     FLOORS,
+    FRONT_PRINTS,
     HAIR_COLORS,
     HAIR_STYLES,
     PATTERNS,
     SLEEVES,
     STYLES,
+    TURNS,
     DanceAppearance,
     DanceMotion,
     DanceShape,
@@ -32,7 +35,9 @@ class DanceRenderer(BenchmarkRenderer):
         super().__init__("dance", task_id=1)
 
     def sample_appearance(self, rng: np.random.Generator) -> DanceAppearance:
-        """Skin, hair, garments and their pattern, shoes, and the room (wall, decor, floor)."""
+        """Skin, hair, garments and their pattern, shoes, the room (wall, decor, floor), then (benchmark version 2,
+        drawn last so the earlier draws and the splits stay as they were) the front print, the back of the top and
+        the bag."""
         tone = rng.random()
         skin = hsv_color(0.055 + 0.03 * rng.random(), 0.25 + 0.35 * tone, 0.95 - 0.6 * tone)
         decor = []
@@ -41,7 +46,7 @@ class DanceRenderer(BenchmarkRenderer):
             decor.append((round(_uniform(rng, 0.0, 0.85), 4), round(_uniform(rng, 0.05, 0.45), 4),
                           round(_uniform(rng, 0.1, 0.3), 4), round(_uniform(rng, 0.08, 0.25), 4), *color))
         wall = _random_color(rng, (0.05, 0.45), (0.45, 0.95))
-        return DanceAppearance(
+        drawn = dict(
             skin=skin,
             hair_style=_pick(rng, HAIR_STYLES),
             hair_color=_pick(rng, tuple(HAIR_COLORS)),
@@ -60,6 +65,7 @@ class DanceRenderer(BenchmarkRenderer):
             decor=tuple(decor),
             texture_seed=int(rng.integers(2**31)),
         )
+        return DanceAppearance(**drawn, **_sample_views(rng, drawn))
 
     def is_held_out(self, appearance: DanceAppearance) -> bool:
         """Checked tops with a skirt never occur in train (about 8 % of draws)."""
@@ -104,10 +110,10 @@ class DanceRenderer(BenchmarkRenderer):
             hip_abduct=(_uniform(rng, 0.0, 0.2), _uniform(rng, 0.0, 0.12) * legs),
             knee=(_uniform(rng, 0.05, 0.3), _uniform(rng, 0.05, 0.35) * legs),
             leg_phase=float(rng.choice([np.pi, np.pi / 2])),
-            yaw0=_uniform(rng, -0.5, 0.5),
-            yaw_amp=_uniform(rng, 0.1, 0.9),
+            yaw0=_uniform(rng, -0.3, 0.3),  # the wobble stays within 0.6 rad: see skeleton.yaw_at
+            yaw_amp=_uniform(rng, 0.05, 0.3),
             yaw_freq=_uniform(rng, 0.1, 0.35),
-            spin_speed=float(rng.choice([-1, 1]) * _uniform(rng, 1.2, 2.5)) if style == "spin" else 0.0,
+            spin_speed=float(rng.choice([-1, 1]) * _uniform(rng, 4.0, 5.5)) if style == "spin" else 0.0,
             sway=_uniform(rng, 0.005, 0.02),
             wander=_uniform(rng, 0.02, 0.08),
             wander_freq=_uniform(rng, 0.05, 0.2),
@@ -115,6 +121,11 @@ class DanceRenderer(BenchmarkRenderer):
             bounce=_uniform(rng, 0.0, 0.015) * (1.5 if style == "groove" else 1.0),
             lean=_uniform(rng, 0.0, 0.12),
             center_x=_uniform(rng, 0.42, 0.58),
+            turn_start=_uniform(rng, 0.0, 0.3),
+            turn_time=_uniform(rng, 0.35, 0.5),
+            turn_hold=_uniform(rng, 0.3, 1.2),
+            turn_direction=float(rng.choice([-1.0, 1.0])),
+            turn=_pick(rng, TURNS),
         )
 
     def render(self, appearance: DanceAppearance, shape: DanceShape, motion: DanceMotion, n_frames: int,
@@ -124,7 +135,33 @@ class DanceRenderer(BenchmarkRenderer):
             pose = pose_at(shape, motion, index / self.fps, height, width)
             points = keypoints(pose)
             layers = {"pose": draw_openpose(points, height, width), "parts": part_map(shape, pose, height, width)}
-            yield Frame(rgb=paint_frame(appearance, shape, pose, room, height, width), layers=layers, points=points)
+            yield Frame(rgb=paint_frame(appearance, shape, pose, room, height, width), layers=layers, points=points,
+                        view=pose.yaw)
+
+
+def _sample_views(rng: np.random.Generator, drawn: dict[str, object]) -> dict[str, object]:
+    """The view-dependent part of the look: a chest print that contrasts with the top, a back whose colour is the
+    farthest of a few candidates from every colour of the front, its print, and (for about 40 % of dancers) a
+    backpack of yet another colour."""
+    top, top2 = drawn["top_color"], drawn["top_color2"]
+    front = [top, top2] if drawn["top_pattern"] != "solid" else [top]
+    front_print = _pick(rng, FRONT_PRINTS)
+    print_color = _far_color(rng, front)
+    back_color = _far_color(rng, [*front, print_color])
+    back_print = _pick(rng, BACK_PRINTS)
+    back_print_color = _far_color(rng, [back_color, *front])
+    bag = "backpack" if rng.random() < 0.4 else "none"
+    bag_color = _far_color(rng, [back_color, back_print_color, *front])
+    return {"front_print": front_print, "print_color": print_color, "back_color": back_color,
+            "back_print": back_print, "back_print_color": back_print_color, "bag": bag, "bag_color": bag_color}
+
+
+def _far_color(rng: np.random.Generator, avoid: list, candidates: int = 12) -> tuple[int, int, int]:
+    """Of ``candidates`` random colours, the one farthest (RGB distance) from the nearest colour of ``avoid``."""
+    drawn = [_random_color(rng, (0.2, 0.95), (0.12, 1.0)) for _ in range(candidates)]
+    avoid_rgb = np.asarray(avoid, np.float64)
+    distance = [float(np.linalg.norm(avoid_rgb - np.asarray(c, np.float64), axis=1).min()) for c in drawn]
+    return drawn[int(np.argmax(distance))]
 
 
 def _uniform(rng: np.random.Generator, low: float, high: float) -> float:

@@ -21,6 +21,8 @@ FACE_NORMALS = {
 }
 #: A face keypoint is visible when the depth component of its turned normal exceeds this.
 _VISIBLE_ABOVE = {"nose": -0.1, "right_eye": 0.1, "left_eye": 0.1, "right_ear": -0.45, "left_ear": -0.45}
+#: Joints keep at least this far (in frame heights) from the left and right sides of the frame.
+_EDGE_MARGIN = 0.01
 
 
 @dataclass
@@ -32,12 +34,41 @@ class Pose:
     facing: cos of the yaw (1: facing the camera, -1: seen from behind).
     sideways: sin of the yaw (which side of the body faces the camera).
     face_normals: face point -> depth component of its outward normal after the turn (> 0: towards the camera).
+    yaw: the turn in radians, wrapped to [-pi, pi) (0: facing the camera, +-pi: seen from behind, positive: turned
+         to the dancer's own left); the clip's per-frame view.
     """
 
     joints: dict[str, np.ndarray]
     facing: float
     sideways: float
     face_normals: dict[str, float]
+    yaw: float = 0.0
+
+
+def yaw_at(motion: DanceMotion, t: float) -> float:
+    """The dancer's turn about the vertical axis at time ``t`` (radians, not wrapped).
+
+    A small wobble (``yaw0`` + ``yaw_amp`` sin, within +-0.6 rad) plus the turning: the "spin" style turns
+    steadily at ``spin_speed`` (4 to 5.5 rad/s); the others make half turns of 180 degrees (smoothstep over
+    ``turn_time``), the first starting at ``turn_start``, one every ``turn_time + turn_hold`` seconds, either always
+    the same way round or back and forth. So every clip starts facing the camera (|yaw| < 45 degrees at t = 0) and
+    shows the back (|yaw| > 135 degrees) before t = 1 s, its 16th frame at 15 fps.
+    """
+    wobble = motion.yaw0 + motion.yaw_amp * np.sin(2 * np.pi * motion.yaw_freq * t + motion.phase)
+    if motion.spin_speed:
+        return float(wobble + motion.spin_speed * t)
+    since = t - motion.turn_start
+    if since <= 0:
+        return float(wobble)
+    period = motion.turn_time + motion.turn_hold
+    n = int(since // period)
+    u = min(1.0, (since - n * period) / motion.turn_time)
+    ease = u * u * (3 - 2 * u)
+    if motion.turn == "around":
+        halves = n + ease
+    else:  # back and forth: out to the back on even half turns, back to the front on odd ones
+        halves = ease if n % 2 == 0 else 1.0 - ease
+    return float(wobble + motion.turn_direction * np.pi * halves)
 
 
 def pose_at(shape: DanceShape, motion: DanceMotion, t: float, height: int, width: int) -> Pose:
@@ -86,7 +117,7 @@ def pose_at(shape: DanceShape, motion: DanceMotion, t: float, height: int, width
     for name, normal in FACE_NORMALS.items():
         joints[name] = head + shape.head_r * normal
 
-    yaw = motion.yaw0 + motion.yaw_amp * np.sin(2 * np.pi * motion.yaw_freq * t + motion.phase) + motion.spin_speed * t
+    yaw = yaw_at(motion, t)
     cos_yaw, sin_yaw = np.cos(yaw), np.sin(yaw)
     turn = np.array([[cos_yaw, 0.0, sin_yaw], [0.0, 1.0, 0.0], [-sin_yaw, 0.0, cos_yaw]])
     lean = motion.lean * np.sin(beat * 0.5 + 0.3)
@@ -104,10 +135,16 @@ def pose_at(shape: DanceShape, motion: DanceMotion, t: float, height: int, width
     origin_x = (motion.center_x * width + (motion.sway * np.sin(beat * 0.5)
                                            + motion.wander * np.sin(2 * np.pi * motion.wander_freq * t
                                                                     + motion.wander_phase)) * height)
+    # Near a side of the frame the dancer is moved in, so that every joint stays inside (arms stretched sideways
+    # while turning would otherwise leave the narrow 3:4 frame).
+    xs = origin_x + leaned[:, 0] * pixels_per_unit
+    margin = _EDGE_MARGIN * height
+    origin_x += max(0.0, margin - xs.min()) - max(0.0, xs.max() - (width - margin))
     projected = {n: np.array([origin_x + leaned[i, 0] * pixels_per_unit, origin_y + leaned[i, 1] * pixels_per_unit,
                               turned[i, 2]]) for i, n in enumerate(names)}
     face_normals = {n: (turn @ normal)[2] for n, normal in FACE_NORMALS.items()}
-    return Pose(projected, cos_yaw, sin_yaw, face_normals)
+    wrapped = float((yaw + np.pi) % (2 * np.pi) - np.pi)
+    return Pose(projected, cos_yaw, sin_yaw, face_normals, wrapped)
 
 
 def keypoints(pose: Pose) -> np.ndarray:
