@@ -142,6 +142,36 @@ def test_examples_come_from_the_same_subject_outside_the_target_window(dance_dir
                 assert not frames[0] <= frame <= frames[-1]
 
 
+def test_view_choice_spreads_the_examples_over_the_subjects_views(dance_dir):
+    """example_choice "views": distinct frames of the subject outside the target window whose views are farther apart
+    than random draws' (the first at random, each next farthest on the yaw circle), and still a function of the key."""
+    from fsvid2vid.data.views import wrap_angle
+
+    spread = FewShotVideoDataset(dance_dir, example_choice="views")
+    plain = FewShotVideoDataset(dance_dir)
+
+    def closest_pair(ds, item) -> float:
+        yaw = np.array([ds.metas[c].views[f] for c, f in item["example_index"].tolist()])
+        return float(np.abs(wrap_angle(yaw[:, None] - yaw[None, :]))[~np.eye(len(yaw), dtype=bool)].min())
+
+    gaps = {"views": [], "random": []}
+    for seed in range(24):
+        key = SampleKey(seed % len(spread), T=2, K=2 + seed % 3, seed=seed)
+        item = spread[key]
+        pairs = [tuple(p) for p in item["example_index"].tolist()]
+        assert len(set(pairs)) == key.K
+        for clip, frame in pairs:
+            assert spread.metas[clip].subject == spread.metas[key.index].subject
+            if clip == key.index:
+                assert not item["frame_index"][0] <= frame <= item["frame_index"][-1]
+        assert torch.equal(spread[key]["example_index"], item["example_index"])
+        gaps["views"].append(closest_pair(spread, item))
+        gaps["random"].append(closest_pair(plain, plain[key]))
+    assert np.mean(gaps["views"]) > 2 * np.mean(gaps["random"])
+    with pytest.raises(UserError, match="unknown example choice"):
+        FewShotVideoDataset(dance_dir, example_choice="best")
+
+
 def test_items_are_a_pure_function_of_their_key(dance_dir):
     ds = FewShotVideoDataset(dance_dir, augment=AugmentConfig())
     key = SampleKey(2, 3, 2, 1234)

@@ -223,12 +223,38 @@ def test_evaluate_end_to_end(setup, tmp_path, capsys):
         assert entry["subject_l1"] > entry["l1"] and entry["subject_psnr"] < entry["psnr"]
         assert 0 < entry["subject_ssim"] <= 1 and entry["per_clip"][0]["subject_pixels"] > 0
         assert 0 < entry["subject_color_distance"] < 1
-    assert report["metrics"][:4] == ["subject_l1", "subject_psnr", "subject_ssim", "subject_color_distance"]
+        # the ghost region: where an example's dancer stood and the target's does not (the room in the truth)
+        assert all(c["ghost_pixels"] > 0 for c in entry["per_clip"]) and 0 < entry["ghost_l1"] < 2
+    assert report["metrics"][:5] == ["subject_l1", "subject_psnr", "subject_ssim", "subject_color_distance",
+                                     "ghost_l1"]
     assert report["ground_truth"]["warping_error"] >= 0
     assert report["splits"] == ["train"] and "not unseen" in capsys.readouterr().err  # the fixture is a train split
     sheet = cv2.imread(str(out.with_suffix(".png")))
     assert sheet is not None and sheet.shape[0] > 200
     assert report["clips"] == [p.cross.name for p in cross_pairs(data)[:2]]
+
+
+def test_attention_of_back_view_targets_is_split_between_a_front_and_a_back_example(setup, tmp_path):
+    """Figure 7(c): for back-view target frames, the torso's attention share of the back example, in [0, 1], per clip
+    and pooled, and a sheet; region_attention weighs each target cell by its share of the region."""
+    from fsvid2vid.eval.attention import attention_by_view, region_attention, write_attention_sheet
+    from fsvid2vid.infer.synthesizer import Synthesizer
+
+    ckpt, _, data = setup
+    entry, rows, labels = attention_by_view(Synthesizer.from_checkpoint(ckpt, "cpu", "fp32"), cross_pairs(data), 12)
+    assert entry is not None and entry["back_view_frames"] > 0 and entry["clips"] == len(entry["per_clip"])
+    assert 0 <= entry["back_example_torso_share"] <= 1
+    assert rows and len(rows) == len(labels)
+    assert write_attention_sheet(rows, labels, tmp_path / "attention.png").stat().st_size > 1000
+
+    attention = torch.zeros(2, 2, 2, 2, 2)  # (h_a, w_a, K, h_a, w_a)
+    attention[0, :, 1, 0, 0] = 1  # the top row attends to example 1's corner
+    attention[1, :, 0, 1, 1] = 1  # the bottom row to example 0's corner
+    top = np.zeros((8, 8), bool)
+    top[:4] = True
+    mass = region_attention(attention, top)
+    assert mass.shape == (2, 2, 2) and mass[1, 0, 0] == pytest.approx(1) and mass.sum() == pytest.approx(1)
+    assert region_attention(attention, np.zeros((8, 8), bool)) is None
 
 
 @pytest.mark.parametrize("case, message", [
@@ -329,9 +355,9 @@ def test_results_tables_mark_the_best_method_and_order_figure_7a(tmp_path):
     reports = results.load_reports(tmp_path)
     table = results.table1(reports, "dance", "1").splitlines()
     # the subject columns come first ("–" where old reports lack them), then the pose error
-    assert table[2].startswith("| Ours | – | – | – | – | **2.000**") and "| 0.800 |" in table[2]  # best pose
-    assert table[3].startswith("| AdaIN | – | – | – | – | 3.000") and "**0.900**" in table[3]
-    assert table[4].startswith("| ground truth | – | – | – | – | 1.000")
+    assert table[2].startswith("| Ours | – | – | – | – | – | **2.000**") and "| 0.800 |" in table[2]  # best pose
+    assert table[3].startswith("| AdaIN | – | – | – | – | – | 3.000") and "**0.900**" in table[3]
+    assert table[4].startswith("| ground truth | – | – | – | – | – | 1.000")
     assert [n for n, _ in results.figure7a(reports)] == [5, results.FULL_TRAINING_SUBJECTS]
     written = results.plot_figure7(reports, tmp_path)
     assert [p.name for p in written] == ["results-fig7a.png", "results-fig7b.png"]

@@ -33,6 +33,7 @@ from fsvid2vid.data.layout import (
 )
 from fsvid2vid.data.semantics import SemanticLayer
 from fsvid2vid.data.synth.version import check_benchmark_version
+from fsvid2vid.data.views import spread_views
 from fsvid2vid.errors import UserError
 
 
@@ -44,6 +45,9 @@ class AugmentConfig:
     flip: bool = True  # mirror horizontally with probability 0.5 (left/right body parts and keypoints swapped)
     max_zoom: float = 1.15  # zoom in by a random factor in [1, max_zoom], then crop back to the frame size
     color: float = 0.1  # strength of brightness / contrast / saturation / hue jitter of the RGB frames (0 = off)
+
+
+EXAMPLE_CHOICES = ("random", "views")
 
 
 @dataclass(frozen=True)
@@ -90,7 +94,7 @@ class FewShotVideoDataset(Dataset):
     """
 
     def __init__(self, root: Path | str, T: int = 1, K: int = 1, max_stride: int = 4,
-                 augment: AugmentConfig | None = None, seed: int = 0):
+                 augment: AugmentConfig | None = None, seed: int = 0, example_choice: str = "random"):
         self.root = Path(root)
         self.clip_dirs = find_clips(self.root)
         self.metas = [read_meta(d) for d in self.clip_dirs]
@@ -106,6 +110,9 @@ class FewShotVideoDataset(Dataset):
         self.height, self.width = first.height, first.width
         self.semantic_channels = semantic_channels(self.layers)
         self.T, self.K, self.max_stride, self.augment, self.seed = T, K, max_stride, augment, seed
+        if example_choice not in EXAMPLE_CHOICES:
+            raise UserError(f"unknown example choice {example_choice!r}: choose one of {', '.join(EXAMPLE_CHOICES)}")
+        self.example_choice = example_choice
         by_subject: dict[str, list[int]] = defaultdict(list)
         for i, m in enumerate(self.metas):
             by_subject[m.subject].append(i)
@@ -169,6 +176,10 @@ class FewShotVideoDataset(Dataset):
             raise UserError(f"{self.clip_dirs[index]}: subject {self.metas[index].subject} has no frame outside a "
                             f"{len(targets)}-frame window to use as an example; render longer or more clips per "
                             "subject, or lower T")
+        with_views = all(self.metas[c].views is not None for c in self.subject_clips[self.metas[index].subject])
+        if self.example_choice == "views" and K > 1 and len(candidates) >= K and with_views:
+            yaw = np.array([self.metas[c].views[f] for c, f in candidates])
+            return [candidates[i] for i in spread_views(yaw, K, rng)]
         chosen = rng.choice(len(candidates), size=K, replace=len(candidates) < K)
         return [candidates[int(i)] for i in chosen]
 

@@ -61,3 +61,15 @@ def example_indices(n_frames: int, k: int, views: Sequence[float] | None = None)
     if len(views) != n_frames:
         raise ValueError(f"{len(views)} views for {n_frames} frames")
     return view_indices(views, k)
+
+
+def spread_views(views: np.ndarray, k: int, rng: np.random.Generator, jitter: float = 0.2) -> list[int]:
+    """Training's view-covering draw: ``k`` distinct indices of ``views`` (yaws, k <= len), the first at random, each
+    next the one farthest on the yaw circle from those drawn, ties (within ``jitter`` radians) broken at random."""
+    yaw = wrap_angle(views)
+    chosen = [int(rng.integers(len(yaw)))]
+    while len(chosen) < k:
+        gap = np.abs(wrap_angle(yaw[:, None] - yaw[chosen][None, :])).min(axis=1) + rng.uniform(0, jitter, len(yaw))
+        gap[chosen] = -np.inf
+        chosen.append(int(np.argmax(gap)))
+    return chosen

@@ -38,6 +38,7 @@ from fsvid2vid.data.encode import semantic_preview, tensor_to_rgb
 from fsvid2vid.data.layout import RGB_DIR, frame_name, read_image, read_meta, read_points
 from fsvid2vid.data.preview import sheet_row, stack_rows
 from fsvid2vid.errors import UserError
+from fsvid2vid.eval.attention import attention_by_view, write_attention_sheet
 from fsvid2vid.eval.evaluator import Evaluator, load_evaluator
 from fsvid2vid.eval.inception import InceptionFeatures
 from fsvid2vid.eval.metrics import (
@@ -54,7 +55,7 @@ from fsvid2vid.eval.metrics import (
     warping_error,
 )
 from fsvid2vid.eval.pairs import CrossPair, cross_pairs, example_paths
-from fsvid2vid.eval.subject import subject_masks
+from fsvid2vid.eval.subject import ghost_masks, subject_masks
 from fsvid2vid.eval.training import LABEL_LAYER, always_visible, machine_description, rgb_batch
 from fsvid2vid.infer.synthesizer import Synthesizer, driving_clip, load_examples
 from fsvid2vid.losses.flow import ground_truth_flow
@@ -121,16 +122,20 @@ def task_scores(task: str, readout: Readout, truths: list[ClipTruth], num_classe
     return segmentation_scores(pred, target, num_classes)
 
 
-SUBJECT_METRICS = ("subject_l1", "subject_psnr", "subject_ssim", "subject_color_distance")
+SUBJECT_METRICS = ("subject_l1", "subject_psnr", "subject_ssim", "subject_color_distance", "ghost_l1")
 
 
-def subject_scores(generated: torch.Tensor, truth: ClipTruth) -> dict[str, Any]:
+def subject_scores(generated: torch.Tensor, truth: ClipTruth, ghost: torch.Tensor | None = None) -> dict[str, Any]:
     """L1 / PSNR / SSIM and the colour distance on the subject's pixels of one clip: L1 and the colour histograms
     pooled over all its subject pixels, PSNR and SSIM averaged over the frames that show the subject;
-    ``subject_pixels`` weighs the clip when pooling clips."""
+    ``subject_pixels`` weighs the clip when pooling clips. ``ghost`` (T, H, W) bool: where the examples' subject was
+    and the target's is not (:func:`fsvid2vid.eval.subject.ghost_masks`); its L1 is ``ghost_l1``."""
+    ghost_pixels = 0 if ghost is None else int(ghost.sum())
+    ghost_scores = {"ghost_l1": masked_l1(generated, truth.frames, ghost) if ghost_pixels else None,
+                    "ghost_pixels": ghost_pixels}
     frames = [t for t in range(len(generated)) if bool(truth.subject[t].any())]
     if not frames:
-        return {**dict.fromkeys(SUBJECT_METRICS), "subject_pixels": 0}
+        return {**dict.fromkeys(SUBJECT_METRICS), "subject_pixels": 0, **ghost_scores}
     gen, real, mask = generated[frames], truth.frames[frames], truth.subject[frames]
 
     def pixels(images: torch.Tensor) -> np.ndarray:  # the subject's pixels, (N, 3) uint8
@@ -141,17 +146,19 @@ def subject_scores(generated: torch.Tensor, truth: ClipTruth) -> dict[str, Any]:
             "subject_ssim": float(np.mean([v for g, r, m in zip(gen, real, mask)
                                            if (v := masked_ssim(g, r, m)) is not None] or [np.nan])),
             "subject_color_distance": color_distance(pixels(gen), pixels(real)),
-            "subject_pixels": int(mask.sum())}
+            "subject_pixels": int(mask.sum()), **ghost_scores}
 
 
 def pooled_subject_scores(per_clip: list[dict[str, Any]]) -> dict[str, float | None]:
-    """The clips' subject scores, each clip weighted by its subject pixels (clips without any left out)."""
-    clips = [c for c in per_clip if c["subject_pixels"]]
-    if not clips:
-        return dict.fromkeys(SUBJECT_METRICS)
-    weights = np.array([c["subject_pixels"] for c in clips], np.float64)
-    return {name: _finite(float(np.average([c[name] if c[name] is not None else np.nan for c in clips],
-                                           weights=weights))) for name in SUBJECT_METRICS}
+    """The clips' subject scores, each clip weighted by its subject pixels (the ghost's by its ghost pixels; clips
+    without any left out)."""
+    out: dict[str, float | None] = {}
+    for name in SUBJECT_METRICS:
+        weight = "ghost_pixels" if name == "ghost_l1" else "subject_pixels"
+        clips = [c for c in per_clip if c[weight] and c[name] is not None]
+        out[name] = _finite(float(np.average([c[name] for c in clips], weights=[c[weight] for c in clips]))) \
+            if clips else None
+    return out
 
 
 def _load_truth(pair: CrossPair, n_frames: int, task: str) -> ClipTruth:
@@ -191,9 +198,14 @@ def _check_output(out: Path, overwrite: bool) -> Path:
     if out.suffix.lower() != ".json":
         raise UserError(f"{out}: the report must be a .json file")
     sheet = out.with_suffix(".png")
-    for target in (out, sheet):
+    for target in (out, sheet, attention_sheet_path(out)):
         check_output(target, overwrite)
     return sheet
+
+
+def attention_sheet_path(out: Path) -> Path:
+    """The Figure 7(c) sheet written next to the report ``out`` (dance models with attention on version-2 data)."""
+    return Path(out).with_name(Path(out).stem + "-attention.png")
 
 
 def evaluate(checkpoint: Path, task: str, out: Path, data: Path | None = None, k_values: tuple[int, ...] = (1, 2, 4, 8),
@@ -260,7 +272,10 @@ def evaluate(checkpoint: Path, task: str, out: Path, data: Path | None = None, k
         fake, per_clip = Readout(), []
         l1s, psnrs, ssims, warps = [], [], [], []
         for index, truth in enumerate(truths):
-            examples = load_examples(example_paths(truth.pair.own, k), synth.layers)
+            paths = example_paths(truth.pair.own, k)
+            examples = load_examples(paths, synth.layers)
+            example_subject = subject_masks(truth.pair.own, read_meta(truth.pair.own), [int(p.stem) for p in paths])
+            ghost = torch.from_numpy(ghost_masks(example_subject, truth.subject.numpy()))
             generated, groups = [], []
             for t, result in enumerate(synth.animate(examples, driving_clip(truth.pair.cross, n_frames))):
                 generated.append(result.rgb)
@@ -273,7 +288,7 @@ def evaluate(checkpoint: Path, task: str, out: Path, data: Path | None = None, k
             gen = rgb_batch(generated)
             fake.add(ev, incep, gen)
             clip = {"clip": truth.pair.cross.name, "examples": [str(p) for p in examples.paths],
-                    **subject_scores(gen, truth),
+                    **subject_scores(gen, truth, ghost),
                     "l1": float(np.mean([l1(g, r) for g, r in zip(gen, truth.frames)])),
                     "psnr": float(np.mean([psnr(g, r) for g, r in zip(gen, truth.frames)])),
                     "ssim": float(np.mean([ssim(g, r) for g, r in zip(gen, truth.frames)])),
@@ -295,6 +310,7 @@ def evaluate(checkpoint: Path, task: str, out: Path, data: Path | None = None, k
                       "warping_error_ground_truth": ground_truth["warping_error"], "per_clip": per_clip})
         results[str(k)] = entry
     bar.close()
+    attention, attention_rows, attention_labels = attention_by_view(synth, [t.pair for t in truths], n_frames)
 
     report = {
         "command": command, "task": task, "checkpoint": str(checkpoint), "model": synth.info,
@@ -306,7 +322,7 @@ def evaluate(checkpoint: Path, task: str, out: Path, data: Path | None = None, k
         "splits": sorted({read_meta(t.pair.cross).split for t in truths}),
         "metrics": list(SUBJECT_METRICS) + metric_names + [fid_name] + (["fid_inception"] if incep else []) +
         ["l1", "psnr", "ssim", "warping_error"],
-        "ground_truth": ground_truth, "results": results,
+        "ground_truth": ground_truth, "results": results, "attention_views": attention,
         "flow": "OpenCV DIS between consecutive ground-truth frames, confident pixels only (losses.flow)",
         "machine": machine_description(), "device": str(device), "precision": synth.precision,
         "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
@@ -316,6 +332,8 @@ def evaluate(checkpoint: Path, task: str, out: Path, data: Path | None = None, k
         "outputs": [str(out), str(sheet_path)],
     }
     summary_sheet(report, sheet_rows, sheet_labels, sheet_path)
+    if write_attention_sheet(attention_rows, attention_labels, attention_sheet_path(out)) is not None:
+        report["outputs"].append(str(attention_sheet_path(out)))
     write_json(out, report, allow_nan=False)
     return report
 

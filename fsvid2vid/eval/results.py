@@ -22,7 +22,8 @@ METHODS = ("ours", "encoder", "concat_style", "adain")
 METHOD_NAMES = {"ours": "Ours", "encoder": "Encoder", "concat_style": "ConcatStyle", "adain": "AdaIN"}
 #: Per task: (report key, column title, lower is better) in table order.
 _SUBJECT = [("subject_l1", "subject L1 ↓", True), ("subject_psnr", "subject PSNR ↑", False),
-            ("subject_ssim", "subject SSIM ↑", False), ("subject_color_distance", "subject colour dist ↓", True)]
+            ("subject_ssim", "subject SSIM ↑", False), ("subject_color_distance", "subject colour dist ↓", True),
+            ("ghost_l1", "ghost L1 ↓", True)]
 # first: the subject's own pixels (eval.subject)
 COLUMNS = {
     "dance": _SUBJECT + [("pose_error_px", "pose error (px) ↓", True),

@@ -90,7 +90,7 @@ class Trainer:
 
         augment = cfg.data.augment if cfg.data.augment.enabled else None
         self.dataset = FewShotVideoDataset(cfg.data.root, max_stride=cfg.data.max_stride, augment=augment,
-                                           seed=cfg.run.seed)
+                                           seed=cfg.run.seed, example_choice=cfg.data.example_choice)
         self.label_slices = label_channel_slices(self.dataset.layers)
         m = cfg.model
         if self.dataset.task != cfg.task or self.dataset.semantic_channels != m.generator.semantic_nc:

@@ -1,0 +1,127 @@
+"""Where E_A looks: the attention of a back-view target split between a front and a back example (Figure 7(c)).
+
+For every unseen subject of a test split whose clips record the subject's view per frame (benchmark version 2), the
+model gets two examples of the subject's own clip, its most frontal and its most-behind frame, and animates the
+cross-identity clip. For each target frame seen from behind (|yaw| > 135 degrees), the attention rows of the target's
+torso positions are split over the two examples: a model whose attention works gives the back example most of it,
+since the back of the garment is what the frame must show.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Any
+
+import cv2
+import numpy as np
+import torch
+
+from fsvid2vid.data.encode import tensor_to_rgb
+from fsvid2vid.data.layout import RGB_DIR, frame_name, read_image, read_meta
+from fsvid2vid.data.preview import sheet_row
+from fsvid2vid.data.semantics import DANCE_PART_NAMES
+from fsvid2vid.data.views import view_indices, wrap_angle
+from fsvid2vid.eval.pairs import CrossPair
+from fsvid2vid.infer.synthesizer import Synthesizer, driving_clip, load_examples
+
+BACK_VIEW = math.radians(135)  # |yaw| above this: the target shows the subject's back
+TORSO = DANCE_PART_NAMES.index("torso")
+
+
+def region_attention(attention: torch.Tensor, region: np.ndarray) -> np.ndarray:
+    """Where the target positions of ``region`` attend, per example position.
+
+    attention: (h_a, w_a, K, h_a, w_a), each target row a distribution over all K examples' positions; region:
+    (H, W) bool in the target frame. Each attention cell's row is weighed by the share of the region it covers.
+    Returns (K, h_a, w_a) summing to 1, or None when the region is empty.
+    """
+    h_a, w_a = attention.shape[:2]
+    weights = cv2.resize(region.astype(np.float32), (w_a, h_a), interpolation=cv2.INTER_AREA)
+    if weights.sum() <= 0:
+        return None
+    rows = attention.float().reshape(h_a * w_a, -1).cpu().numpy()  # (N, K * N)
+    mass = (weights.reshape(-1, 1) * rows).sum(axis=0) / weights.sum()
+    return mass.reshape(attention.shape[2:])
+
+
+def _overlay(image: np.ndarray, heat: np.ndarray) -> np.ndarray:
+    """Tint ``image`` (H, W, 3) uint8 red where ``heat`` (h, w, >= 0) is high (scaled to its maximum)."""
+    big = cv2.resize(heat.astype(np.float32), image.shape[1::-1], interpolation=cv2.INTER_NEAREST)
+    big = big / max(float(big.max()), 1e-12)
+    red = np.zeros_like(image)
+    red[..., 0] = 255
+    alpha = 0.65 * big[..., None]
+    return (image * (1 - alpha) + red * alpha).round().astype(np.uint8)
+
+
+def attention_by_view(synth: Synthesizer, pairs: list[CrossPair], n_frames: int, sheet_clips: int = 4
+                      ) -> tuple[dict[str, Any] | None, list[np.ndarray], list[str]]:
+    """The torso attention share of the back example on back-view target frames (module docstring).
+
+    Returns the report entry (None when the model has no attention, the task is not dance or the clips record no
+    views), and the rows of a Figure 7(c) sheet: per clip, the front and back examples tinted where the torso
+    attends, then the driving semantic map, the generated and the ground-truth frame of one back-view frame.
+    """
+    if synth.config.task != "dance" or not synth.config.generator.attention \
+            or synth.config.generator.conditioning != "ours":
+        return None, [], []
+    per_clip, rows, labels = [], [], []
+    for pair in pairs:
+        own_meta, cross_meta = read_meta(pair.own), read_meta(pair.cross)
+        if not own_meta.views or not cross_meta.views:
+            return None, [], []
+        back_frames = [t for t in range(n_frames) if abs(wrap_angle(cross_meta.views[t])) > BACK_VIEW]
+        if not back_frames:
+            continue
+        front, back = view_indices(own_meta.views, 2)  # the evaluation's K = 2 examples
+        examples = load_examples([pair.own / RGB_DIR / frame_name(front), pair.own / RGB_DIR / frame_name(back)],
+                                 synth.layers)
+        size = (cross_meta.height, cross_meta.width)
+        shares, shown = [], None
+        for t, result in enumerate(synth.animate(examples, driving_clip(pair.cross, n_frames))):
+            if t not in back_frames:
+                continue
+            torso = read_image(pair.cross / "parts" / frame_name(t), 1, size) == TORSO
+            mass = region_attention(result.output.attention[0], torso)
+            if mass is None:
+                continue
+            shares.append(float(mass[1].sum()))
+            if shown is None:
+                shown = (mass, result)
+        if not shares:
+            continue
+        per_clip.append({"clip": pair.cross.name, "front_frame": front, "back_frame": back,
+                         "back_view_frames": len(shares), "back_example_torso_share": float(np.mean(shares))})
+        if shown is not None and len(rows) < sheet_clips:
+            mass, result = shown
+            tinted = [_overlay(tensor_to_rgb(e), m) for e, m in zip(examples.rgb, mass)]
+            rows.append(sheet_row(tinted, [(result.rgb, result.driving.rgb)], gap=2))
+            labels.append(f"{pair.cross.name}: front | back example (red: where the torso attends) | generated | "
+                          f"truth; back share {np.mean(shares):.2f}")
+    if not per_clip:
+        return None, [], []
+    frames = np.array([c["back_view_frames"] for c in per_clip], np.float64)
+    entry = {"back_example_torso_share": float(np.mean([c["back_example_torso_share"] for c in per_clip])),
+             "back_example_torso_share_by_frame": float(np.average(
+                 [c["back_example_torso_share"] for c in per_clip], weights=frames)),
+             "clips": len(per_clip), "back_view_frames": int(frames.sum()), "per_clip": per_clip,
+             "what": "K = 2 (the most frontal and the most-behind frame of the subject's own clip); for each target "
+                     "frame seen from behind, the share of its torso positions' attention that goes to the back "
+                     "example, averaged per clip, then over clips"}
+    return entry, rows, labels
+
+
+def write_attention_sheet(rows: list[np.ndarray], labels: list[str], out: Path) -> Path | None:
+    """The Figure 7(c) sheet as a PNG (rows from :func:`attention_by_view`), with a caption above each row."""
+    if not rows:
+        return None
+    from fsvid2vid.data.preview import stack_rows
+    from fsvid2vid.media import write_png
+
+    captioned = []
+    for row, label in zip(rows, labels):
+        caption = np.full((14, row.shape[1], 3), 255, np.uint8)
+        cv2.putText(caption, label, (2, 10), cv2.FONT_HERSHEY_SIMPLEX, 0.3, (0, 0, 0), 1, cv2.LINE_AA)
+        captioned.append(np.concatenate([caption, row]))
+    return write_png(out, stack_rows(captioned, gap=4))
