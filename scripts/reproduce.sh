@@ -23,12 +23,15 @@ fi
 read -ra METHODS <<< "${METHODS:-ours encoder concat_style adain}"
 read -ra TASKS <<< "${TASKS:-dance street face}"
 read -ra SUBJECTS <<< "${SUBJECTS-5 20}"  # Figure 7(a): ours on fewer subjects (150, the Table 1 run, is the last point)
+# Training seeds of the Table 1 runs: seed 0 is <task>-<method>, seed N <task>-<method>-seedN (the seed table of
+# eval/results.py shows each method's mean and spread), e.g. SEEDS="0 1 2" METHODS="ours adain" TASKS=dance
+read -ra SEEDS <<< "${SEEDS:-0}"
 
-render() {  # render TASK SUBJECTS OUT
-  [ -f "$3/.complete" ] && return
+render() {  # render TASK SUBJECTS OUT (the marker names the benchmark version: older data is rendered again)
+  [ -f "$3/.complete-v2" ] && return
   "$FS" data synth --task "$1" --split train --subjects "$2" --clips-per-subject 3 --frames 24 --size 64 --out "$3" \
     --quiet --overwrite
-  touch "$3/.complete"
+  touch "$3/.complete-v2"
 }
 
 train_run() {  # train_run NAME CONFIG [--set ...]
@@ -43,8 +46,13 @@ train_run() {  # train_run NAME CONFIG [--set ...]
 if [ "$STAGE" = train ] || [ "$STAGE" = all ]; then
   for task in "${TASKS[@]}"; do
     render "$task" 150 "data/$task-train-64"
-    for method in "${METHODS[@]}"; do
-      train_run "$task-$method" "configs/repro/$task-64.yaml" --set "model.generator.conditioning=$method"
+    for seed in "${SEEDS[@]}"; do
+      suffix=""
+      [ "$seed" = 0 ] || suffix="-seed$seed"
+      for method in "${METHODS[@]}"; do
+        train_run "$task-$method$suffix" "configs/repro/$task-64.yaml" --set "model.generator.conditioning=$method" \
+          --set "run.seed=$seed"
+      done
     done
     if [ "$task" = dance ]; then  # Figure 7(a) before the (slower, 2x wider) street runs
       for n in ${SUBJECTS[@]+"${SUBJECTS[@]}"}; do

@@ -39,6 +39,9 @@ COLUMNS = {
 #: Training subjects of the Table 1 runs (scripts/reproduce.sh renders data/<task>-train-64 with 150).
 FULL_TRAINING_SUBJECTS = 150
 _SUBSET = re.compile(r"^(?P<task>[a-z]+)-ours-s(?P<n>\d+)$")
+_SEED = re.compile(r"^(?P<task>[a-z]+)-(?P<method>[a-z_]+?)(-seed(?P<seed>\d+))?$")
+#: Columns of the seed table: the subject's pixels, then the ghost.
+SEED_COLUMNS = [("subject_l1", "subject L1 ↓"), ("subject_psnr", "subject PSNR ↑"), ("ghost_l1", "ghost L1 ↓")]
 
 
 def load_reports(folder: Path) -> dict[str, dict[str, Any]]:
@@ -72,6 +75,39 @@ def table1(reports: dict[str, dict[str, Any]], task: str, k: str) -> str:
     truth = [_fmt(rows[0][1].get(f"{key}_ground_truth")) for key, _, _ in columns]
     lines.append("| ground truth | " + " | ".join(truth) + " |")
     return "\n".join(lines)
+
+
+def seed_runs(reports: dict[str, dict[str, Any]], task: str) -> dict[str, dict[int, dict[str, Any]]]:
+    """Per method, its reports by training seed: ``<task>-<method>`` is seed 0, ``<task>-<method>-seed<N>`` seed N."""
+    out: dict[str, dict[int, dict[str, Any]]] = {}
+    for stem, report in reports.items():
+        m = _SEED.match(stem)
+        if m and m["task"] == task and m["method"] in METHODS:
+            out.setdefault(m["method"], {})[int(m["seed"] or 0)] = report
+    return out
+
+
+def seed_table(reports: dict[str, dict[str, Any]], task: str) -> str:
+    """Markdown: per method with two or more seeds and per K, the mean over seeds of each SEED_COLUMNS metric and its
+    spread (max - min over seeds), and the back example's torso attention share where the reports have it."""
+    lines = ["| method | seeds | K | " + " | ".join(f"{title} (spread)" for _, title in SEED_COLUMNS) +
+             " | back-example torso share |", "| --- |" + " --- |" * (len(SEED_COLUMNS) + 3)]
+    for method, by_seed in sorted(seed_runs(reports, task).items(), key=lambda item: METHODS.index(item[0])):
+        if len(by_seed) < 2:
+            continue
+        runs = [by_seed[seed] for seed in sorted(by_seed)]
+        shares = [r["attention_views"]["back_example_torso_share"] for r in runs if r.get("attention_views")]
+        share = f"{sum(shares) / len(shares):.2f} ({max(shares) - min(shares):.2f})" if shares else "–"
+        for k in sorted(set.intersection(*(set(r["results"]) for r in runs)), key=int):
+            cells = []
+            for key, _ in SEED_COLUMNS:
+                values = [r["results"][k].get(key) for r in runs]
+                values = [v for v in values if v is not None]
+                cells.append(f"{_fmt(sum(values) / len(values))} ({_fmt(max(values) - min(values))})" if values
+                             else "–")
+            lines.append(f"| {METHOD_NAMES[method]} | {', '.join(map(str, sorted(by_seed)))} | {k} | "
+                         + " | ".join(cells) + f" | {share} |")
+    return "\n".join(lines) if len(lines) > 2 else f"(no {task} method with two or more seeds)"
 
 
 def figure7a(reports: dict[str, dict[str, Any]], task: str = "dance") -> list[tuple[int, dict[str, Any]]]:
@@ -140,6 +176,9 @@ def main(argv: list[str] | None = None) -> int:
     for task in ("dance", "face", "street"):
         if any(stem.startswith(f"{task}-") for stem in reports):
             print(f"### {task}, K = {args.k}\n\n{table1(reports, task, args.k)}\n")
+    for task in ("dance", "face", "street"):
+        if any(len(by_seed) > 1 for by_seed in seed_runs(reports, task).values()):
+            print(f"### {task}: seeds (mean over seeds, spread = max - min)\n\n{seed_table(reports, task)}\n")
     points = figure7a(reports)
     if len(points) > 1:
         columns = COLUMNS["dance"]
