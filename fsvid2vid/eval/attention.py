@@ -45,10 +45,10 @@ def region_attention(attention: torch.Tensor, region: np.ndarray) -> np.ndarray:
     return mass.reshape(attention.shape[2:])
 
 
-def _overlay(image: np.ndarray, heat: np.ndarray) -> np.ndarray:
-    """Tint ``image`` (H, W, 3) uint8 red where ``heat`` (h, w, >= 0) is high (scaled to its maximum)."""
+def _overlay(image: np.ndarray, heat: np.ndarray, peak: float) -> np.ndarray:
+    """Tint ``image`` (H, W, 3) uint8 red where ``heat`` (h, w, >= 0) is high (``peak`` and above: fully red)."""
     big = cv2.resize(heat.astype(np.float32), image.shape[1::-1], interpolation=cv2.INTER_NEAREST)
-    big = big / max(float(big.max()), 1e-12)
+    big = np.clip(big / max(peak, 1e-12), 0, 1)
     red = np.zeros_like(image)
     red[..., 0] = 255
     alpha = 0.65 * big[..., None]
@@ -95,10 +95,9 @@ def attention_by_view(synth: Synthesizer, pairs: list[CrossPair], n_frames: int,
                          "back_view_frames": len(shares), "back_example_torso_share": float(np.mean(shares))})
         if shown is not None and len(rows) < sheet_clips:
             mass, result = shown
-            tinted = [_overlay(tensor_to_rgb(e), m) for e, m in zip(examples.rgb, mass)]
+            tinted = [_overlay(tensor_to_rgb(e), m, float(mass.max())) for e, m in zip(examples.rgb, mass)]
             rows.append(sheet_row(tinted, [(result.rgb, result.driving.rgb)], gap=2))
-            labels.append(f"{pair.cross.name}: front | back example (red: where the torso attends) | generated | "
-                          f"truth; back share {np.mean(shares):.2f}")
+            labels.append(f"{pair.cross.name}: back share {np.mean(shares):.2f}")
     if not per_clip:
         return None, [], []
     frames = np.array([c["back_view_frames"] for c in per_clip], np.float64)
@@ -112,16 +111,24 @@ def attention_by_view(synth: Synthesizer, pairs: list[CrossPair], n_frames: int,
     return entry, rows, labels
 
 
+def _caption(text: str, width: int) -> np.ndarray:
+    """A white strip of ``width`` pixels with ``text`` in black (small font)."""
+    strip = np.full((16, width, 3), 255, np.uint8)
+    cv2.putText(strip, text, (3, 12), cv2.FONT_HERSHEY_SIMPLEX, 0.38, (0, 0, 0), 1, cv2.LINE_AA)
+    return strip
+
+
 def write_attention_sheet(rows: list[np.ndarray], labels: list[str], out: Path) -> Path | None:
-    """The Figure 7(c) sheet as a PNG (rows from :func:`attention_by_view`), with a caption above each row."""
+    """The Figure 7(c) sheet as a PNG (rows from :func:`attention_by_view`): a header naming the columns, then each
+    row under its caption; frames under 128 px high are enlarged (nearest) so that the maps stay readable."""
     if not rows:
         return None
     from fsvid2vid.data.preview import stack_rows
     from fsvid2vid.media import write_png
 
-    captioned = []
-    for row, label in zip(rows, labels):
-        caption = np.full((14, row.shape[1], 3), 255, np.uint8)
-        cv2.putText(caption, label, (2, 10), cv2.FONT_HERSHEY_SIMPLEX, 0.3, (0, 0, 0), 1, cv2.LINE_AA)
-        captioned.append(np.concatenate([caption, row]))
-    return write_png(out, stack_rows(captioned, gap=4))
+    scale = max(1, -(-128 // rows[0].shape[0]))
+    rows = [row.repeat(scale, axis=0).repeat(scale, axis=1) for row in rows]
+    width = max(row.shape[1] for row in rows)
+    parts = [_caption("front ex. | back ex. (red: where the back-view torso attends) | generated | truth", width)]
+    parts += [np.concatenate([_caption(label, row.shape[1]), row]) for row, label in zip(rows, labels)]
+    return write_png(out, stack_rows(parts, gap=4))
