@@ -225,8 +225,13 @@ def test_evaluate_end_to_end(setup, tmp_path, capsys):
         assert 0 < entry["subject_color_distance"] < 1
         # the ghost region: where an example's dancer stood and the target's does not (the room in the truth)
         assert all(c["ghost_pixels"] > 0 for c in entry["per_clip"]) and 0 < entry["ghost_l1"] < 2
-    assert report["metrics"][:5] == ["subject_l1", "subject_psnr", "subject_ssim", "subject_color_distance",
-                                     "ghost_l1"]
+        # version-2 clips record views: subject L1 split into frames seen from the front and from behind
+        clips = entry["per_clip"]
+        assert sum(c["front_pixels"] + c["back_pixels"] for c in clips) <= sum(c["subject_pixels"] for c in clips)
+        for side in ("front", "back"):
+            assert (entry[f"subject_l1_{side}"] is None) == (not any(c[f"{side}_pixels"] for c in clips))
+    assert report["metrics"][:7] == ["subject_l1", "subject_psnr", "subject_ssim", "subject_color_distance",
+                                     "ghost_l1", "subject_l1_front", "subject_l1_back"]
     assert report["ground_truth"]["warping_error"] >= 0
     assert report["splits"] == ["train"] and "not unseen" in capsys.readouterr().err  # the fixture is a train split
     sheet = cv2.imread(str(out.with_suffix(".png")))
@@ -422,8 +427,8 @@ def test_seed_table_averages_each_methods_seeds_and_shows_their_spread():
                "dance-adain-seed1": report(0.31), "dance-ours-s5": report(0.5), "dance-encoder": report(0.4)}
     assert sorted(results.seed_runs(reports, "dance")["ours"]) == [0, 2]  # -s5 is a training-set size, not a seed
     lines = results.seed_table(reports, "dance").splitlines()
-    assert lines[2] == "| Ours | 0, 2 | 1 | 0.210 (0.020) | 17.00 (0.000) | 0.100 (0.000) | 0.75 (0.10) |"
-    assert lines[3].startswith("| Ours | 0, 2 | 4 | 0.200 (0.020) | 17.50 (0.000) | – |")
+    assert lines[2] == "| Ours | 0, 2 | 1 | 0.210 (0.020) | – | 17.00 (0.000) | 0.100 (0.000) | 0.75 (0.10) |"
+    assert lines[3].startswith("| Ours | 0, 2 | 4 | 0.200 (0.020) | – | 17.50 (0.000) | – |")
     assert lines[4].startswith("| AdaIN | 0, 1 | 1 | 0.305 (0.010)") and lines[4].endswith("| – |")
     assert len(lines) == 6  # Encoder has one seed: no row
     assert "no face method" in results.seed_table(reports, "face")

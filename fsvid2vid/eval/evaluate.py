@@ -37,6 +37,7 @@ from fsvid2vid.atomic import atomic_path, check_output, write_json
 from fsvid2vid.data.encode import semantic_preview, tensor_to_rgb
 from fsvid2vid.data.layout import RGB_DIR, frame_name, read_image, read_meta, read_points
 from fsvid2vid.data.preview import sheet_row, stack_rows
+from fsvid2vid.data.views import wrap_angle
 from fsvid2vid.errors import UserError
 from fsvid2vid.eval.attention import attention_by_view, write_attention_sheet
 from fsvid2vid.eval.evaluator import Evaluator, load_evaluator
@@ -82,6 +83,7 @@ class ClipTruth:
     points: np.ndarray | None  # (T, P, 3) driving points (dance / face)
     labels: np.ndarray | None  # (T, H, W) driving label map (street)
     subject: torch.Tensor | None = None  # (T, H, W) bool: the subject's pixels (fsvid2vid.eval.subject)
+    views: list[float] | None = None  # (T,) the subject's yaw per frame (benchmark version 2), else None
 
 
 @dataclass
@@ -122,7 +124,10 @@ def task_scores(task: str, readout: Readout, truths: list[ClipTruth], num_classe
     return segmentation_scores(pred, target, num_classes)
 
 
-SUBJECT_METRICS = ("subject_l1", "subject_psnr", "subject_ssim", "subject_color_distance", "ghost_l1")
+SUBJECT_METRICS = ("subject_l1", "subject_psnr", "subject_ssim", "subject_color_distance", "ghost_l1",
+                   "subject_l1_front", "subject_l1_back")
+#: The pixel count that weighs each subject metric when clips are pooled.
+_POOL_WEIGHT = {"ghost_l1": "ghost_pixels", "subject_l1_front": "front_pixels", "subject_l1_back": "back_pixels"}
 
 
 def subject_scores(generated: torch.Tensor, truth: ClipTruth, ghost: torch.Tensor | None = None) -> dict[str, Any]:
@@ -133,6 +138,11 @@ def subject_scores(generated: torch.Tensor, truth: ClipTruth, ghost: torch.Tenso
     ghost_pixels = 0 if ghost is None else int(ghost.sum())
     ghost_scores = {"ghost_l1": masked_l1(generated, truth.frames, ghost) if ghost_pixels else None,
                     "ghost_pixels": ghost_pixels}
+    for side, frames in view_frames(truth.views, len(generated)).items():  # subject L1 on front / back views
+        pixels = int(truth.subject[frames].sum()) if frames else 0
+        ghost_scores[f"subject_l1_{side}"] = (masked_l1(generated[frames], truth.frames[frames], truth.subject[frames])
+                                              if pixels else None)
+        ghost_scores[f"{side}_pixels"] = pixels
     frames = [t for t in range(len(generated)) if bool(truth.subject[t].any())]
     if not frames:
         return {**dict.fromkeys(SUBJECT_METRICS), "subject_pixels": 0, **ghost_scores}
@@ -149,13 +159,23 @@ def subject_scores(generated: torch.Tensor, truth: ClipTruth, ghost: torch.Tenso
             "subject_pixels": int(mask.sum()), **ghost_scores}
 
 
+def view_frames(views: list[float] | None, n_frames: int) -> dict[str, list[int]]:
+    """The frames seen from the front (|yaw| < 45 degrees) and from behind (|yaw| > 135 degrees); none without
+    views."""
+    if views is None:
+        return {"front": [], "back": []}
+    turned = np.abs(wrap_angle(np.asarray(views[:n_frames], np.float64)))
+    return {"front": np.flatnonzero(turned < np.pi / 4).tolist(),
+            "back": np.flatnonzero(turned > 3 * np.pi / 4).tolist()}
+
+
 def pooled_subject_scores(per_clip: list[dict[str, Any]]) -> dict[str, float | None]:
     """The clips' subject scores, each clip weighted by its subject pixels (the ghost's by its ghost pixels; clips
     without any left out)."""
     out: dict[str, float | None] = {}
     for name in SUBJECT_METRICS:
-        weight = "ghost_pixels" if name == "ghost_l1" else "subject_pixels"
-        clips = [c for c in per_clip if c[weight] and c[name] is not None]
+        weight = _POOL_WEIGHT.get(name, "subject_pixels")
+        clips = [c for c in per_clip if c.get(weight) and c[name] is not None]
         out[name] = _finite(float(np.average([c[name] for c in clips], weights=[c[weight] for c in clips]))) \
             if clips else None
     return out
@@ -172,7 +192,8 @@ def _load_truth(pair: CrossPair, n_frames: int, task: str) -> ClipTruth:
         labels = np.stack([read_image(pair.cross / LABEL_LAYER / frame_name(t), 1, (meta.height, meta.width))
                            for t in range(n_frames)])
     subject = torch.from_numpy(subject_masks(pair.cross, meta, n_frames))
-    return ClipTruth(pair, frames, flows, confidence, None if points is None else points[:n_frames], labels, subject)
+    return ClipTruth(pair, frames, flows, confidence, None if points is None else points[:n_frames], labels, subject,
+                     None if meta.views is None else meta.views[:n_frames])
 
 
 def render_test_split(task: str, size: int, clips: int, frames: int, cache: Path, progress: bool) -> Path:

@@ -41,7 +41,8 @@ FULL_TRAINING_SUBJECTS = 150
 _SUBSET = re.compile(r"^(?P<task>[a-z]+)-ours-s(?P<n>\d+)$")
 _SEED = re.compile(r"^(?P<task>[a-z]+)-(?P<method>[a-z_]+?)(-seed(?P<seed>\d+))?$")
 #: Columns of the seed table: the subject's pixels, then the ghost.
-SEED_COLUMNS = [("subject_l1", "subject L1 ↓"), ("subject_psnr", "subject PSNR ↑"), ("ghost_l1", "ghost L1 ↓")]
+SEED_COLUMNS = [("subject_l1", "subject L1 ↓"), ("subject_l1_back", "subject L1, back views ↓"),
+                ("subject_psnr", "subject PSNR ↑"), ("ghost_l1", "ghost L1 ↓")]
 
 
 def load_reports(folder: Path) -> dict[str, dict[str, Any]]:
