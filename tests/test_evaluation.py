@@ -432,3 +432,17 @@ def test_seed_table_averages_each_methods_seeds_and_shows_their_spread():
     assert lines[4].startswith("| AdaIN | 0, 1 | 1 | 0.305 (0.010)") and lines[4].endswith("| – |")
     assert len(lines) == 6  # Encoder has one seed: no row
     assert "no face method" in results.seed_table(reports, "face")
+
+
+def test_evaluations_started_at_once_share_one_whole_test_render(tmp_path):
+    """Two evaluations rendering the same cache at the same time (it happened: one failed on the other's partial
+    folder) both get the complete folder, and no temporary folder is left behind."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from fsvid2vid.eval.evaluate import render_test_split
+
+    with ThreadPoolExecutor(2) as pool:
+        roots = list(pool.map(lambda _: render_test_split("dance", 64, 2, 3, tmp_path, False), range(2)))
+    assert roots[0] == roots[1] and len(cross_pairs(roots[0])) == 2
+    assert [p.name for p in tmp_path.iterdir()] == [roots[0].name]
+    assert render_test_split("dance", 64, 2, 3, tmp_path, False) == roots[0]  # reused

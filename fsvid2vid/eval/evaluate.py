@@ -199,7 +199,12 @@ def _load_truth(pair: CrossPair, n_frames: int, task: str) -> ClipTruth:
 def render_test_split(task: str, size: int, clips: int, frames: int, cache: Path, progress: bool) -> Path:
     """The test split's cross-identity clips at ``size`` px, rendered once into ``cache`` and reused. The folder's
     name holds the benchmark version, so a render of an older version is never reused (and :func:`cross_pairs`
-    refuses old clips wherever they are)."""
+    refuses old clips wherever they are). The clips are rendered into a private temporary folder that is then renamed
+    into place, so several evaluations started at once with the same cache each get a whole folder."""
+    import os
+    import shutil
+    import tempfile
+
     from fsvid2vid.data.layout import check_frame_count
     from fsvid2vid.data.synth.export import plan_split, write_jobs
     from fsvid2vid.data.synth.version import BENCHMARK_VERSION
@@ -208,9 +213,25 @@ def render_test_split(task: str, size: int, clips: int, frames: int, cache: Path
     check_frame_count(subjects * 2 * frames, f"--max-clips {clips} x 2 clips x --frames {frames}")
     root = Path(cache) / f"{task}-test-v{BENCHMARK_VERSION}-{size}-s{subjects}-f{frames}"
     jobs = plan_split(task, "test", subjects, 1, frames, size, cross_identity=1)
-    if all((root / job.name / "meta.json").is_file() for job in jobs):
+
+    def complete() -> bool:
+        return (root / "dataset.json").is_file() and all((root / job.name / "meta.json").is_file() for job in jobs)
+
+    if complete():
         return root
-    write_jobs(jobs, root, overwrite=True, progress=progress)
+    root.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{root.name}.", dir=root.parent))
+    try:
+        write_jobs(jobs, tmp, progress=progress)
+        if root.exists() and not complete():  # an interrupted render of an earlier version of this function
+            shutil.rmtree(root, ignore_errors=True)
+        try:
+            os.rename(tmp, root)
+        except OSError:
+            if not complete():  # another evaluation renamed its render into place first: use that one
+                raise
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
     return root
 
 
