@@ -128,7 +128,7 @@ def plot_figure7(reports: dict[str, dict[str, Any]], out_dir: Path, task: str = 
                  ) -> list[Path]:
     """Write <prefix>-fig7a.png (metrics against training subjects, at K = 1) and <prefix>-fig7b.png (ours against
     K) into ``out_dir``; Figure 7(a) only where there are two or more training-set sizes."""
-    keys = [c for c in COLUMNS[task] if c[0] in ("pose_error_px", "fid_dance_evaluator", "l1", "ssim")]
+    keys = [c for c in COLUMNS[task] if c[0] in ("subject_l1", "pose_error_px", "fid_dance_evaluator", "l1", "ssim")]
     written = []
     points = figure7a(reports, task)
     if len(points) > 1:
