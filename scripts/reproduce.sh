@@ -50,8 +50,10 @@ if [ "$STAGE" = train ] || [ "$STAGE" = all ]; then
       suffix=""
       [ "$seed" = 0 ] || suffix="-seed$seed"
       for method in "${METHODS[@]}"; do
+        warp=()  # the baselines have no E_A to mix the examples' warps: they warp the one nearest example (eq. 11)
+        [ "$method" = ours ] || warp=(--set model.generator.example_warp=argmax)
         train_run "$task-$method$suffix" "configs/repro/$task-64.yaml" --set "model.generator.conditioning=$method" \
-          --set "run.seed=$seed"
+          --set "run.seed=$seed" "${warp[@]}"
       done
     done
     if [ "$task" = dance ]; then  # Figure 7(a) before the (slower, 2x wider) street runs

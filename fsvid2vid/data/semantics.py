@@ -46,6 +46,10 @@ DANCE_PART_NAMES = (
     "left_upper_leg", "left_lower_leg", "left_foot",
 )
 
+#: The body's tree over those labels: the part each part hangs from (-1: none, the background and the torso). Part
+#: alignment (fsvid2vid.models.alignment) orients each part away from its parent.
+DANCE_PART_PARENTS = (-1, 2, -1, 2, 3, 4, 2, 6, 7, 2, 9, 10, 2, 12, 13)
+
 #: Classes of the street task's ``labels`` layer (index = label id), Cityscapes-like.
 STREET_CLASSES = ("sky", "road", "lane_marking", "sidewalk", "building", "vegetation", "pole", "car", "traffic_sign",
                   "terrain")

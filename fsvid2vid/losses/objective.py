@@ -97,15 +97,22 @@ def generator_losses(clip: ClipOutput, batch: Batch, image_d: nn.Module, tempora
         g["flow"] = flow_loss(flow, gt_flow, confidence)
         g["warp"] = warp_loss(warped_real, cur)
         g["mask"] = mask_loss(clip.mask_prev.float().flatten(0, 1), warped_real, cur)
-    if clip.warped_example is not None:  # the example warp of eq. 11
-        cur = real.flatten(0, 1)
-        warped = clip.warped_example.float().flatten(0, 1)
-        g["warp"] = g.get("warp", 0) + warp_loss(warped, cur)
-        mask_e = clip.mask_example.float().flatten(0, 1)
+    if clip.warped_example is not None:  # the example warp of eq. 11: E warped examples per frame (1 or K)
+        e = clip.warped_example.shape[2]
+        cur = real[:, :, None].expand(-1, -1, e, -1, -1, -1).flatten(0, 2)  # (B * T * E, 3, H, W)
+        warped, share = clip.warped_example.float().flatten(0, 2), clip.example_share.float().flatten(0, 2)
+        # Each example's warp error counts by its share of h'_t: with the attention warp, this is what teaches E_A
+        # which example shows each part of the frame.
+        g["warp"] = g.get("warp", 0) + e * (share * (warped - cur).abs()).mean()
+        mask_e = clip.mask_example.float().flatten(0, 2)
         g["mask"] = g.get("mask", 0) + mask_loss(mask_e, warped, cur)
-        rows = torch.arange(len(real), device=real.device)[:, None]
-        s_e = batch["example_semantic"][rows, clip.example_index].flatten(0, 1)  # the warped examples' maps
-        flow_e, s_t = clip.flow_example.float().flatten(0, 1), batch["semantic"].flatten(0, 1)
+        if e == 1:
+            rows = torch.arange(len(real), device=real.device)[:, None]
+            s_e = batch["example_semantic"][rows, clip.example_index].flatten(0, 1)  # the warped examples' maps
+        else:
+            s_e = batch["example_semantic"][:, None].expand(-1, real.shape[1], -1, -1, -1, -1).flatten(0, 2)
+        flow_e = clip.flow_example.float().flatten(0, 2)
+        s_t = batch["semantic"][:, :, None].expand(-1, -1, e, -1, -1, -1).flatten(0, 2)
         for part in label_slices:  # one-hot part / label layers: keep the example's pose from ghosting
             part_warp, part_mask = label_warp_losses(warp(s_e[:, part], flow_e), s_t[:, part], mask_e)
             g["part_warp"] = g.get("part_warp", 0) + part_warp

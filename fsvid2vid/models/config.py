@@ -12,13 +12,16 @@ import dataclasses
 from dataclasses import dataclass, field
 from typing import Any
 
-from fsvid2vid.data.semantics import TASKS, frame_size, task_aspect, task_layers
+from fsvid2vid.data.encode import label_channel_slices
+from fsvid2vid.data.semantics import DANCE_PART_PARENTS, TASKS, frame_size, task_aspect, task_layers
 from fsvid2vid.errors import UserError
 from fsvid2vid.fields import checked_values
 
 SIZES = ("tiny", "64", "128", "256", "paper")
 CONDITIONINGS = ("ours", "encoder", "concat_style", "adain")
 POOLINGS = ("mean", "regions")
+EXAMPLE_WARPS = ("argmax", "attention")
+ALIGNMENTS = ("none", "parts")
 
 
 @dataclass
@@ -56,6 +59,21 @@ class GeneratorConfig:
     # --- W, M: flow and occlusion mask (eq. 2-4), and the example warp (eq. 11) ---
     n_prev_frames: int = 1  # tau: previous generated frames (and semantic maps) seen by W and M
     warp_example: bool = True  # eq. 11: warp the most attended example to the frame and blend it with h_t
+    example_warp: str = "argmax"  # which examples eq. 11 warps: "argmax", the paper's (the example with the most
+    #                               attention mass); "attention": every example, the K blends mixed per pixel by
+    #                               that pixel's attention share of each example, so that each part of the frame can
+    #                               come from the example that shows it and the warp's error trains E_A
+    #                               (docs/model.md; needs attention)
+    example_gate: bool = False  # trust the warped example only where its part/label map, warped by the same flow,
+    #                             agrees with s_t: elsewhere (e.g. where the example's arm was and the frame has
+    #                             background) h'_t takes h_t, which cuts the example's ghost (needs gate_channels)
+    gate_channels: list[int] = field(default_factory=list)  # the one-hot label channels of s_t that the example
+    #                                                         gate compares (set per task by model_preset)
+    example_alignment: str = "none"  # "parts": W_e starts from a closed-form flow that carries each body part of
+    #                                  the example onto the frame's (models/alignment.py) and refines it; "none":
+    #                                  W_e predicts the whole flow (the paper). Needs part_parents
+    part_parents: list[int] = field(default_factory=list)  # per label of gate_channels, the body part it hangs
+    #                                                         from (-1: none); set per task by model_preset
     flow_ngf: int = 32  # channels of the flow network at full resolution
     flow_max_channels: int = 256  # cap of the flow network's channel ladder
     flow_n_downsample: int = 3  # stride-2 convolutions in the flow network's encoder
@@ -77,6 +95,23 @@ class GeneratorConfig:
             raise UserError(f"unknown example_pooling {self.example_pooling!r}: choose one of {', '.join(POOLINGS)}")
         if self.pooling_regions < 1:
             raise UserError(f"pooling_regions must be >= 1, got {self.pooling_regions}")
+        if self.example_warp not in EXAMPLE_WARPS:
+            raise UserError(f"unknown example_warp {self.example_warp!r}: choose one of {', '.join(EXAMPLE_WARPS)}")
+        if self.example_warp == "attention" and not (self.attention and self.conditioning == "ours"):
+            raise UserError("example_warp 'attention' needs E_A (conditioning 'ours' with attention: true); "
+                            "use example_warp 'argmax'")
+        if self.example_gate and not self.gate_channels:
+            raise UserError("example_gate needs the task's one-hot label channels (gate_channels), and this task's "
+                            "semantic maps have none (face): set example_gate false")
+        if self.example_alignment not in ALIGNMENTS:
+            raise UserError(f"unknown example_alignment {self.example_alignment!r}: choose one of "
+                            f"{', '.join(ALIGNMENTS)}")
+        if self.example_alignment == "parts" and (not self.part_parents
+                                                  or len(self.part_parents) != len(self.gate_channels)):
+            raise UserError("example_alignment 'parts' needs a body-part label map (part_parents, one per gate "
+                            "channel), which only the dance task has: set example_alignment none")
+        if any(not 0 <= c < self.semantic_nc for c in self.gate_channels):
+            raise UserError(f"gate_channels must lie in [0, semantic_nc={self.semantic_nc}), got {self.gate_channels}")
         if self.flow_stride not in (1, 2):
             raise UserError(f"flow_stride must be 1 or 2, got {self.flow_stride}")
         if self.n_prev_frames < 1:
@@ -167,12 +202,17 @@ class TaskSpec:
     semantic_nc: int  # channels of a semantic map
     aspect: float  # frame width / height
     warp_example: bool  # eq. 11 on by default (dance and face: the example and the frame share most of the scene)
+    label_channels: list[int]  # the channels of the one-hot label layers in s_t (the example gate compares them)
+    part_parents: list[int]  # the body-part tree over label_channels (dance), else empty
 
 
 def task_spec(task: str) -> TaskSpec:
     """Semantic channels (summed ``layer.channels`` of the task's semantic layers), aspect ratio and eq. 11 default."""
-    return TaskSpec(semantic_nc=sum(layer.channels for layer in task_layers(task)), aspect=task_aspect(task),
-                    warp_example=task != "street")
+    layers = task_layers(task)
+    return TaskSpec(semantic_nc=sum(layer.channels for layer in layers), aspect=task_aspect(task),
+                    warp_example=task != "street",
+                    label_channels=[c for part in label_channel_slices(layers) for c in range(part.start, part.stop)],
+                    part_parents=list(DANCE_PART_PARENTS) if task == "dance" else [])
 
 
 def task_frame_size(task: str, height: int) -> tuple[int, int]:
@@ -229,7 +269,7 @@ def model_preset(task: str, size: str | int) -> ModelConfig:
     spec = task_spec(task)
     preset = _SIZE_PRESETS[size]
     height, width = task_frame_size(task, preset["height"])
-    per_task = dict(semantic_nc=spec.semantic_nc)
+    per_task = dict(semantic_nc=spec.semantic_nc, gate_channels=spec.label_channels, part_parents=spec.part_parents)
     return ModelConfig(
         task=task, height=height, width=width,
         generator=GeneratorConfig(**{**preset["generator"], **per_task, "warp_example": spec.warp_example}),

@@ -5,8 +5,9 @@
     out = G(semantic_t, prev_frames, prev_semantics, cache)         # later frames, eq. 2
 
 Per frame: E gives H's modulation weights theta_H (eq. 7, with attention over the K examples), H synthesises h_t
-(eq. 5, 8-10), the most attended example is warped to the frame and blended in (eq. 11), and the warped previous
-frame is matted with it (eq. 2-4). :mod:`fsvid2vid.models.rollout` runs F over a whole clip.
+(eq. 5, 8-10), the most attended example is warped to the frame and blended in (eq. 11; or every example, mixed per
+pixel by the attention: ``example_warp: attention``), and the warped previous frame is matted with it (eq. 2-4).
+:mod:`fsvid2vid.models.rollout` runs F over a whole clip.
 """
 
 from __future__ import annotations
@@ -15,12 +16,14 @@ import re
 from dataclasses import dataclass
 
 import torch
+import torch.nn.functional as F
 from torch import Tensor, nn
 
+from fsvid2vid.models.alignment import part_flow
 from fsvid2vid.models.conditioning import ExampleCode, conditioning_class
 from fsvid2vid.models.config import GeneratorConfig
 from fsvid2vid.models.flow import FlowMaskNet
-from fsvid2vid.models.layers import warp
+from fsvid2vid.models.layers import fill_holes, warp
 from fsvid2vid.models.synthesis import ImageSynthesis
 
 
@@ -31,6 +34,10 @@ class ExampleCache:
     example_rgb: Tensor  # e_1 … e_K: (B, K, 3, H, W) in [-1, 1]
     example_semantic: Tensor  # s_e1 … s_eK: (B, K, C_s, H, W)
     code: ExampleCode  # the conditioning's part (E_F features and E_A keys, or a style vector)
+    room: Tensor | None = None  # with the example gate: each example with its subject filled in from the room
+    #                             around it (B, K, 3, H, W), what eq. 11 shows where the frame has background
+    subject: Tensor | None = None  # with the gate: each example's subject (not background), grown by its
+    #                                anti-aliased rim (B, K, 1, H, W) in [0, 1]
 
 
 @dataclass
@@ -44,9 +51,12 @@ class FrameOutput:
     flow_prev: Tensor | None = None  # w_{t-1}: (B, 2, H, W) pixels (dx, dy); None on the first frame
     mask_prev: Tensor | None = None  # m_t: (B, 1, H, W), 1 = keep h'_t, 0 = keep the warped previous frame
     warped_prev: Tensor | None = None  # w_{t-1}(x_{t-1}): (B, 3, H, W)
-    flow_example: Tensor | None = None  # w_e: (B, 2, H, W) pixels; None when example warping is off
-    mask_example: Tensor | None = None  # m_e: (B, 1, H, W), 1 = keep h_t, 0 = keep the warped example
-    warped_example: Tensor | None = None  # w_e(e): (B, 3, H, W)
+    # The example warp (None when it is off), one entry per warped example: E = 1 (the argmax example) or K
+    # ("attention" warp, every example). example_share says how much of h'_t each one makes.
+    flow_example: Tensor | None = None  # w_e: (B, E, 2, H, W) pixels
+    mask_example: Tensor | None = None  # m_e: (B, E, 1, H, W), 1 = keep h_t, 0 = keep the warped example (gated)
+    warped_example: Tensor | None = None  # w_e(e): (B, E, 3, H, W)
+    example_share: Tensor | None = None  # (B, E, 1, H, W), summing to 1 over E: all ones for E = 1
     attention: Tensor | None = None  # alpha: (B, h_a, w_a, K, h_a, w_a); for each target position, a distribution
     #                                  over all positions of all examples ("ours" with attention only)
 
@@ -70,7 +80,16 @@ class FewShotGenerator(nn.Module):
 
         example_rgb: (B, K, 3, H, W) in [-1, 1]; example_semantic: (B, K, C_s, H, W), the frame size of the video.
         """
-        return ExampleCache(example_rgb, example_semantic, self.conditioning.encode(example_rgb, example_semantic))
+        cache = ExampleCache(example_rgb, example_semantic, self.conditioning.encode(example_rgb, example_semantic))
+        if self.cfg.example_gate:  # the room behind each example's subject (its background label is gate_channels[0])
+            b, k = example_rgb.shape[:2]
+            subject = 1 - example_semantic[:, :, self.cfg.gate_channels[0], None].flatten(0, 1).float()
+            rim = max(1, example_rgb.shape[-2] // 64)  # the RGB subject's soft edge reaches past its labels
+            subject = F.max_pool2d(subject, 2 * rim + 1, stride=1, padding=rim)
+            room = fill_holes(example_rgb.flatten(0, 1).float(), 1 - subject)
+            cache.room = room.to(example_rgb.dtype).unflatten(0, (b, k))
+            cache.subject = subject.to(example_rgb.dtype).unflatten(0, (b, k))
+        return cache
 
     def forward(self, semantic: Tensor, prev_frames: Tensor | None, prev_semantics: Tensor | None,
                 cache: ExampleCache) -> FrameOutput:
@@ -93,11 +112,7 @@ class FewShotGenerator(nn.Module):
         index = self._pick_example(semantic, cache, cond.attention_mass)
         out = FrameOutput(frame=h, raw=h, raw_prime=h, example_index=index, attention=cond.attention)
         if self.flow_example is not None:
-            rows = torch.arange(len(index), device=index.device)
-            e, s_e = cache.example_rgb[rows, index], cache.example_semantic[rows, index]  # (B, 3 | C_s, H, W)
-            out.flow_example, out.mask_example = self.flow_example(torch.cat((semantic, s_e, e), dim=1))
-            out.warped_example = warp(e, out.flow_example)
-            out.raw_prime = (1 - out.mask_example) * out.warped_example + out.mask_example * h
+            self._warp_examples(out, semantic, cache)
 
         # Matting with the warped previous frame (eq. 2-4): x_t = (1 - m_t) * w_{t-1}(x_{t-1}) + m_t * h'_t.
         # The first frame has no previous frame: x_1 = h'_1.
@@ -111,6 +126,57 @@ class FewShotGenerator(nn.Module):
             out.warped_prev = warp(prev_frames[:, -1], out.flow_prev)
             out.frame = (1 - out.mask_prev) * out.warped_prev + out.mask_prev * out.raw_prime
         return out
+
+    def _warp_examples(self, out: FrameOutput, semantic: Tensor, cache: ExampleCache) -> None:
+        """Eq. 11, filling ``out``'s example-warp fields and h'_t (``out.raw_prime``) from h_t (``out.raw``).
+
+        "argmax": h'_t = (1 - m_e) * w_e(e_1) + m_e * h_t with e_1 the example of ``out.example_index``.
+        "attention": every example k is warped and blended alike, and the K blends are mixed per pixel by the
+        share of that pixel's attention falling on example k, a_k(i) = sum_j alpha[i, (k, j)] (upsampled from E_A's
+        resolution; the shares sum to 1): h'_t = sum_k a_k * ((1 - m_k) * w_k(e_k) + m_k * h_t). For K = 1 both are
+        eq. 11.
+        The example gate compares the example's one-hot labels, warped by the same flow, with s_t's (a rule, no
+        gradient): where the example's subject lands on the frame's background, the warped image shows the room
+        behind the subject instead (``cache.room``) and is kept (g_k in [0, 1]: the warped subject on the frame's
+        background), and wherever else they disagree (d_k in [0, 1]) h_t is kept: m_k becomes
+        (1 - g_k) * (1 - (1 - m_k) * (1 - max(d_k - g_k, 0))).
+        """
+        h, b = out.raw, semantic.shape[0]
+        if self.cfg.example_warp == "attention":
+            pick = slice(None)  # every example: (B, K, ...)
+            share = out.attention.sum(dim=(4, 5)).permute(0, 3, 1, 2)  # a_k: (B, K, h_a, w_a)
+            share = F.interpolate(share, size=h.shape[-2:], mode="bilinear", align_corners=False)[:, :, None]
+        else:
+            pick = (torch.arange(b, device=out.example_index.device), out.example_index, None)  # the one: (B, 1, ...)
+            share = None
+        e, s_e = cache.example_rgb[pick], cache.example_semantic[pick]  # (B, E, 3 | C_s, H, W)
+        k = e.shape[1]
+        s_t = semantic[:, None].expand(-1, k, -1, -1, -1)
+        if self.cfg.example_alignment == "parts":  # W_e refines the flow that carries each body part onto the frame's
+            labels = self.cfg.gate_channels
+            start = part_flow(s_t.flatten(0, 1)[:, labels], s_e.flatten(0, 1)[:, labels], self.cfg.part_parents)
+            aligned = warp(torch.cat((s_e, e), dim=2).flatten(0, 1), start).unflatten(0, (b, k))
+            delta, mask = self.flow_example(torch.cat((s_t, aligned), dim=2).flatten(0, 1))
+            flow = start.to(delta.dtype) + delta  # (B * E, 2, H, W)
+        else:
+            flow, mask = self.flow_example(torch.cat((s_t, s_e, e), dim=2).flatten(0, 1))  # (B * E, 2 | 1, H, W)
+        warped = warp(e.flatten(0, 1), flow)
+        if self.cfg.example_gate:
+            labels = self.cfg.gate_channels
+            with torch.no_grad():
+                warped_labels = warp(s_e.flatten(0, 1)[:, labels], flow)
+                frame_labels = s_t.flatten(0, 1)[:, labels]
+                disagree = (0.5 * (warped_labels - frame_labels).abs().sum(1, keepdim=True)).clamp(0, 1)
+                warped_subject = warp(cache.subject[pick].flatten(0, 1), flow)
+                ghost = (warped_subject * frame_labels[:, :1]).clamp(0, 1)  # the example's subject on background
+            ghost, disagree = ghost.to(mask.dtype), disagree.to(mask.dtype)
+            warped = (1 - ghost) * warped + ghost * warp(cache.room[pick].flatten(0, 1), flow)
+            mask = (1 - ghost) * (1 - (1 - mask) * (1 - (disagree - ghost).clamp(0, 1)))
+        blend = ((1 - mask) * warped + mask * h.repeat_interleave(k, dim=0)).unflatten(0, (b, k))  # (B, E, 3, H, W)
+        out.flow_example, out.mask_example = flow.unflatten(0, (b, k)), mask.unflatten(0, (b, k))
+        out.warped_example = warped.unflatten(0, (b, k))
+        out.example_share = torch.ones_like(mask).unflatten(0, (b, k)) if share is None else share.to(h.dtype)
+        out.raw_prime = blend[:, 0] if share is None else (out.example_share * blend).sum(dim=1)
 
     def _pick_example(self, semantic: Tensor, cache: ExampleCache, mass: Tensor | None) -> Tensor:
         """The example with the largest attention mass, or (no attention) the one whose s_e is nearest s_t in L1."""

@@ -69,6 +69,26 @@ def warp(image: Tensor, flow: Tensor) -> Tensor:
     return sampled.to(image.dtype)
 
 
+def fill_holes(image: Tensor, known: Tensor) -> Tensor:
+    """Fill the unknown pixels of ``image`` from the known ones around them (push-pull: a pyramid of known-weighted
+    means, then each unknown pixel from the finest level that saw a known pixel near it).
+
+    image: (N, C, H, W); known: (N, 1, H, W) in [0, 1], 1 = keep. Known pixels come back unchanged; an image with
+    no known pixel at all comes back as it was. Used for the example's room behind its subject (eq. 11's gate).
+    """
+    levels = [(image * known, known)]
+    while min(levels[-1][1].shape[-2:]) > 1:
+        colour, weight = levels[-1]
+        levels.append((F.avg_pool2d(colour, 2, ceil_mode=True), F.avg_pool2d(weight, 2, ceil_mode=True)))
+    colour, weight = levels[-1]
+    filled = colour / weight.clamp_min(1e-6)
+    for colour, weight in reversed(levels[:-1]):
+        coarse = F.interpolate(filled, size=colour.shape[-2:], mode="bilinear", align_corners=False)
+        sure = weight if weight is known else (weight > 1e-3).to(weight.dtype)  # the finest level keeps soft weights
+        filled = sure * colour / weight.clamp_min(1e-6) + (1 - sure) * coarse
+    return torch.where(known.amax(dim=(1, 2, 3), keepdim=True) > 0, filled, image)
+
+
 # A hook applied to each SPADE's output inside H: (output, "norm_in" | "norm_mid") -> output. Only the AdaIN
 # baseline has one (fsvid2vid.models.conditioning); the paper's H runs without.
 Restyle = Callable[[Tensor, str], Tensor]

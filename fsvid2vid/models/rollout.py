@@ -52,9 +52,10 @@ class ClipOutput:
     example_index: Tensor  # (B, T) long: the example warped for each frame
     flow_prev: Tensor | None = None  # (B, T - 1, 2, H, W): frames t >= 1 only
     mask_prev: Tensor | None = None  # (B, T - 1, 1, H, W)
-    flow_example: Tensor | None = None  # (B, T, 2, H, W); None without the example warp
-    mask_example: Tensor | None = None  # (B, T, 1, H, W)
-    warped_example: Tensor | None = None  # (B, T, 3, H, W)
+    flow_example: Tensor | None = None  # (B, T, E, 2, H, W), E warped examples per frame; None without the warp
+    mask_example: Tensor | None = None  # (B, T, E, 1, H, W)
+    warped_example: Tensor | None = None  # (B, T, E, 3, H, W)
+    example_share: Tensor | None = None  # (B, T, E, 1, H, W): each warped example's part of h'_t
 
 
 def generate_clip(generator: FewShotGenerator, semantic: Tensor, example_rgb: Tensor, example_semantic: Tensor
