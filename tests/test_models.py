@@ -399,6 +399,15 @@ def test_example_gate_shows_the_room_behind_the_example_and_h_where_only_the_fra
     torch.testing.assert_close(out.raw_prime[..., 3 * w // 4:], out.raw[..., 3 * w // 4:])
     both_background = slice(w // 2 + 2, 3 * w // 4 - 1)
     assert (out.raw_prime[..., both_background] - out.raw[..., both_background]).abs().max() > 1e-3
+    # example_mask "labels": the rule alone, M_e not asked: where the labels agree, h'_t is the warped example itself
+    rule = FewShotGenerator(dataclasses.replace(cfg.generator, example_mask="labels")).eval()
+    rule.load_state_dict(model.state_dict())
+    with torch.no_grad():
+        out = rule(semantic, None, None, rule.encode_examples(example_rgb, example_semantic))
+    torch.testing.assert_close(out.raw_prime[..., both_background], example_rgb[:, 0, ..., both_background])
+    torch.testing.assert_close(out.raw_prime[..., 3 * w // 4:], out.raw[..., 3 * w // 4:])
+    with pytest.raises(UserError, match="example_mask"):
+        tiny("dance", example_mask="labels")
     with pytest.raises(UserError, match="example_gate"):
         tiny("face", example_gate=True)
     with pytest.raises(UserError, match="example_warp"):

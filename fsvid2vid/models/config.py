@@ -69,6 +69,9 @@ class GeneratorConfig:
     #                             background) h'_t takes h_t, which cuts the example's ghost (needs gate_channels)
     gate_channels: list[int] = field(default_factory=list)  # the one-hot label channels of s_t that the example
     #                                                         gate compares (set per task by model_preset)
+    example_mask: str = "learned"  # m_e of eq. 11: "learned", M_e's (the paper); "labels": the example gate's rule
+    #                                alone (use the warped example wherever its labels agree with s_t; needs
+    #                                example_gate), M_e's output unused
     example_alignment: str = "none"  # "parts": W_e starts from a closed-form flow that carries each body part of
     #                                  the example onto the frame's (models/alignment.py) and refines it; "none":
     #                                  W_e predicts the whole flow (the paper). Needs part_parents
@@ -103,6 +106,10 @@ class GeneratorConfig:
         if self.example_gate and not self.gate_channels:
             raise UserError("example_gate needs the task's one-hot label channels (gate_channels), and this task's "
                             "semantic maps have none (face): set example_gate false")
+        if self.example_mask not in ("learned", "labels"):
+            raise UserError(f"unknown example_mask {self.example_mask!r}: choose learned or labels")
+        if self.example_mask == "labels" and not self.example_gate:
+            raise UserError("example_mask 'labels' is the example gate's rule: set example_gate true")
         if self.example_alignment not in ALIGNMENTS:
             raise UserError(f"unknown example_alignment {self.example_alignment!r}: choose one of "
                             f"{', '.join(ALIGNMENTS)}")

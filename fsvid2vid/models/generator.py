@@ -171,6 +171,8 @@ class FewShotGenerator(nn.Module):
                 ghost = (warped_subject * frame_labels[:, :1]).clamp(0, 1)  # the example's subject on background
             ghost, disagree = ghost.to(mask.dtype), disagree.to(mask.dtype)
             warped = (1 - ghost) * warped + ghost * warp(cache.room[pick].flatten(0, 1), flow)
+            if self.cfg.example_mask == "labels":  # the rule alone: M_e's opinion is not asked
+                mask = torch.zeros_like(mask)
             mask = (1 - ghost) * (1 - (1 - mask) * (1 - (disagree - ghost).clamp(0, 1)))
         blend = ((1 - mask) * warped + mask * h.repeat_interleave(k, dim=0)).unflatten(0, (b, k))  # (B, E, 3, H, W)
         out.flow_example, out.mask_example = flow.unflatten(0, (b, k)), mask.unflatten(0, (b, k))
