@@ -14,10 +14,10 @@ FS=${FS:-.venv/bin/fsvid2vid}
 export OMP_WAIT_POLICY=PASSIVE
 STAGE=${1:-all}
 STEPS=${STEPS:-2000}  # the budget of every run (configs/repro: 2000); another budget gets its own folders
-if [ "$STEPS" = 2000 ]; then
-  RUNS=${RUNS:-runs/repro} PLOTS_PREFIX=results
+if [ "$STEPS" = 2000 ]; then  # RUNS and PLOTS_PREFIX (docs/img/<prefix>-fig7b.png) can be given too
+  RUNS=${RUNS:-runs/repro} PLOTS_PREFIX=${PLOTS_PREFIX:-results}
 else
-  RUNS=${RUNS:-runs/repro-$STEPS} PLOTS_PREFIX=results-$STEPS
+  RUNS=${RUNS:-runs/repro-$STEPS} PLOTS_PREFIX=${PLOTS_PREFIX:-results-$STEPS}
 fi
 # A subset of the runs: e.g. TASKS=street METHODS="concat_style adain" scripts/reproduce.sh train
 read -ra METHODS <<< "${METHODS:-ours encoder concat_style adain}"

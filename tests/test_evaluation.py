@@ -370,6 +370,9 @@ def test_results_tables_mark_the_best_method_and_order_figure_7a(tmp_path):
     (tmp_path / "dance-ours-s5.json").unlink()  # one training-set size: no Figure 7(a)
     only_full = results.plot_figure7(results.load_reports(tmp_path), tmp_path, prefix="x")
     assert [p.name for p in only_full] == ["x-fig7b.png"]
+    # the command: a plots folder that does not exist is a one-line error and exit status 2, no traceback
+    assert results.main([str(tmp_path), "--plots", str(tmp_path / "missing")]) == 2
+    assert results.main([str(tmp_path)]) == 0
 
 
 @pytest.mark.parametrize("task", ["dance", "face", "street"])

@@ -13,10 +13,12 @@ from __future__ import annotations
 import argparse
 import json
 import re
+import sys
 from pathlib import Path
 from typing import Any
 
 from fsvid2vid.atomic import atomic_path
+from fsvid2vid.errors import UserError
 
 METHODS = ("ours", "encoder", "concat_style", "adain")
 METHOD_NAMES = {"ours": "Ours", "encoder": "Encoder", "concat_style": "ConcatStyle", "adain": "AdaIN"}
@@ -173,6 +175,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--prefix", default="results", help="file name prefix of the plots (default results)")
     parser.add_argument("--k", default="1", help="K of the Table 1 columns (default 1)")
     args = parser.parse_args(argv)
+    try:
+        return _report(args)
+    except UserError as exc:  # a missing folder or a bad report: one line, no traceback
+        print(f"python -m fsvid2vid.eval.results: error: {exc}", file=sys.stderr)
+        return 2
+
+
+def _report(args: argparse.Namespace) -> int:
     reports = load_reports(args.folder)
     for task in ("dance", "face", "street"):
         if any(stem.startswith(f"{task}-") for stem in reports):
