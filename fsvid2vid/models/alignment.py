@@ -22,12 +22,13 @@ MIN_PIXELS = 4.0
 ELONGATED = 1.3
 
 
-def part_axes(labels: Tensor, parents: list[int]) -> tuple[Tensor, Tensor, Tensor, Tensor]:
+def part_axes(labels: Tensor, parents: list[int]) -> tuple[Tensor, Tensor, Tensor, Tensor, Tensor]:
     """Each part's frame of axes from its label mass.
 
-    labels: (N, P, H, W) one-hot (or soft) part maps, part 0 the background; parents: per part the part it hangs
-    from (-1: none). Returns centre (N, P, 2) as (x, y) pixels, u and v (N, P, 2) unit axes (v = u turned 90 degrees),
-    spread (N, P, 2) standard deviations along u and v (at least 0.5 px), and mass (N, P) in pixels.
+    labels: (N, P, H, W) one-hot (or soft) part maps, part 0 the background, part 1 the head; parents: per part the
+    part it hangs from (-1: none; the root other than the background is the torso, oriented towards the head).
+    Returns centre (N, P, 2) as (x, y) pixels, u and v (N, P, 2) unit axes (v = u turned 90 degrees), spread
+    (N, P, 2) standard deviations along u and v (at least 0.5 px), and mass (N, P) in pixels.
     """
     n, p, h, w = labels.shape
     labels = labels.float()

@@ -160,17 +160,18 @@ class FewShotGenerator(nn.Module):
             flow = start.to(delta.dtype) + delta  # (B * E, 2, H, W)
         else:
             flow, mask = self.flow_example(torch.cat((s_t, s_e, e), dim=2).flatten(0, 1))  # (B * E, 2 | 1, H, W)
-        warped = warp(e.flatten(0, 1), flow)
-        if self.cfg.example_gate:
+        if not self.cfg.example_gate:
+            warped = warp(e.flatten(0, 1), flow)
+        else:  # one warp for the image, the room behind its subject, its labels and its subject
             labels = self.cfg.gate_channels
-            with torch.no_grad():
-                warped_labels = warp(s_e.flatten(0, 1)[:, labels], flow)
-                frame_labels = s_t.flatten(0, 1)[:, labels]
-                disagree = (0.5 * (warped_labels - frame_labels).abs().sum(1, keepdim=True)).clamp(0, 1)
-                warped_subject = warp(cache.subject[pick].flatten(0, 1), flow)
-                ghost = (warped_subject * frame_labels[:, :1]).clamp(0, 1)  # the example's subject on background
+            stacked = torch.cat((e, cache.room[pick], s_e[:, :, labels], cache.subject[pick]), dim=2)
+            warped, room, warped_labels, warped_subject = warp(stacked.flatten(0, 1), flow).split(
+                [3, 3, len(labels), 1], dim=1)
+            frame_labels = s_t.flatten(0, 1)[:, labels]
+            disagree = (0.5 * (warped_labels - frame_labels).abs().sum(1, keepdim=True)).clamp(0, 1).detach()
+            ghost = (warped_subject * frame_labels[:, :1]).clamp(0, 1).detach()  # the example's subject on background
             ghost, disagree = ghost.to(mask.dtype), disagree.to(mask.dtype)
-            warped = (1 - ghost) * warped + ghost * warp(cache.room[pick].flatten(0, 1), flow)
+            warped = (1 - ghost) * warped + ghost * room
             if self.cfg.example_mask == "labels":  # the rule alone: M_e's opinion is not asked
                 mask = torch.zeros_like(mask)
             mask = (1 - ghost) * (1 - (1 - mask) * (1 - (disagree - ghost).clamp(0, 1)))
