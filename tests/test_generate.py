@@ -203,6 +203,7 @@ def test_generate_with_finetune_records_it(trained, tmp_path):
 
 def test_attention_vis_writes_per_frame_maps_whose_shares_sum_to_one(trained, tmp_path):
     import cv2
+    import torch
 
     from fsvid2vid.infer.generate import attention_shares
 
@@ -221,10 +222,14 @@ def test_attention_vis_writes_per_frame_maps_whose_shares_sum_to_one(trained, tm
     synth = Synthesizer.from_checkpoint(model)
     examples = load_examples(exs, synth.layers)
     result = next(iter(synth.animate(examples, driving_clip(cross, 1))))
-    shares = attention_shares(result.output.attention[0])
+    shares = attention_shares(result.output.attention_share[0])
+    assert result.output.attention is None  # alpha itself only when asked for (animate(attention=True))
     assert shares.shape[-1] == 2
     torch_ones = shares.sum(-1)
     assert float((torch_ones - 1).abs().max()) < 1e-5
+    kept = next(iter(synth.animate(examples, driving_clip(cross, 1), attention=True))).output
+    torch.testing.assert_close(attention_shares(kept.attention_share[0]), kept.attention[0].sum(dim=(-2, -1)))
+    torch.testing.assert_close(kept.attention_share, result.output.attention_share)
 
 
 def _frames(synth, examples, source):

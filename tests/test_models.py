@@ -208,6 +208,32 @@ def test_attention_rows_sum_to_one_and_follow_the_query():
     assert alpha[0, :, 4:].sum() > 0.99 * alpha.sum()
 
 
+def test_attention_sums_computed_a_chunk_of_rows_at_a_time_match_the_whole_matrix():
+    """attend() never forms alpha unless asked: its mass, shares and region mass, summed chunk by chunk (here 1 to 3
+    target rows at a time), equal those of the whole matrix, gradients included."""
+    from fsvid2vid.models.weights import attend, region_mass
+
+    b, k, c, h, w = 2, 3, 4, 3, 2
+    query = torch.randn(b, c, h, w, requires_grad=True)
+    keys = torch.randn(b, k, c, h, w)
+    regions = torch.softmax(torch.randn(b, 5, h, w), dim=1)
+    alpha = attention_weights(query, keys)  # (B, N, K * N), the whole matrix
+    whole = {"mass": alpha.mean(dim=1).view(b, k, h, w),
+             "share": alpha.unflatten(2, (k, h * w)).sum(dim=3).transpose(1, 2).reshape(b, k, h, w),
+             "region_mass": region_mass(regions, alpha, k)}
+    for rows in (1, 2, 3):
+        chunked = attend(query, keys, regions, chunk_elements=rows * k * h * w)
+        assert chunked.alpha is None
+        for name, value in whole.items():
+            torch.testing.assert_close(getattr(chunked, name), value)
+        grad, = torch.autograd.grad(chunked.region_mass[:, 0].sum() + chunked.mass[:, 1].sum(), query)
+        expected, = torch.autograd.grad(whole["region_mass"][:, 0].sum() + whole["mass"][:, 1].sum(), query,
+                                        retain_graph=True)
+        torch.testing.assert_close(grad, expected)
+    torch.testing.assert_close(attend(query, keys, keep_alpha=True, chunk_elements=k * h * w).alpha, alpha)
+    torch.testing.assert_close(whole["share"].sum(dim=1), torch.ones(b, h, w))
+
+
 def test_region_pooling_gives_each_target_region_the_features_its_attention_points_at():
     """With a one-hot target region map and attention from region-0 positions onto example 1 only, region 0's pooled
     code is example 1's mean feature over the attended positions; the mass of all regions sums to 1."""

@@ -79,7 +79,7 @@ def attention_by_view(synth: Synthesizer, pairs: list[CrossPair], n_frames: int,
                                  synth.layers)
         size = (cross_meta.height, cross_meta.width)
         shares, shown = [], None
-        for t, result in enumerate(synth.animate(examples, driving_clip(pair.cross, n_frames))):
+        for t, result in enumerate(synth.animate(examples, driving_clip(pair.cross, n_frames), attention=True)):
             if t not in back_frames:
                 continue
             torso = read_image(pair.cross / "parts" / frame_name(t), 1, size) == TORSO

@@ -22,19 +22,19 @@ from fsvid2vid.infer.synthesizer import Synthesizer, driving_length, driving_sou
 from fsvid2vid.media import Mp4Writer, write_png
 
 
-def attention_shares(attention: torch.Tensor) -> torch.Tensor:
+def attention_shares(share: torch.Tensor) -> torch.Tensor:
     """(h_a, w_a, K): for each position of the frame, the share of its attention that goes to each example (rows sum
-    to 1). ``attention``: one sample's alpha, (h_a, w_a, K, h_a, w_a)."""
-    return attention.sum(dim=(-2, -1))
+    to 1). ``share``: one sample's ``FrameOutput.attention_share``, (K, h_a, w_a)."""
+    return share.permute(1, 2, 0)
 
 
-def attention_picture(frame: np.ndarray, example_rgb: torch.Tensor, attention: torch.Tensor) -> np.ndarray:
+def attention_picture(frame: np.ndarray, example_rgb: torch.Tensor, share: torch.Tensor) -> np.ndarray:
     """The generated frame, then per example: the example | its attention share heat map over the frame (as in the
-    paper's Figure 7(c)). (H, W * (1 + 2K), 3) uint8."""
+    paper's Figure 7(c)); ``share`` as for :func:`attention_shares`. (H, W * (1 + 2K), 3) uint8."""
     import cv2
 
     h, w = frame.shape[:2]
-    shares = attention_shares(attention).float().cpu().numpy()  # (h_a, w_a, K)
+    shares = attention_shares(share).float().cpu().numpy()  # (h_a, w_a, K)
     cells = [frame]
     for k in range(shares.shape[-1]):
         heat = cv2.resize(shares[..., k], (w, h), interpolation=cv2.INTER_LINEAR)
@@ -150,8 +150,8 @@ def _generate(checkpoint: Path, examples: list[Path], driving: Path, out: Path, 
             if frames_out is not None:
                 write_png(frames_out.path(names[i]), result.rgb)
             if attention_out is not None:
-                picture = attention_picture(result.rgb, ex.rgb, result.output.attention[0])
-                shares = attention_shares(result.output.attention[0]).flatten(0, 1)  # (positions, K)
+                picture = attention_picture(result.rgb, ex.rgb, result.output.attention_share[0])
+                shares = attention_shares(result.output.attention_share[0]).flatten(0, 1)  # (positions, K)
                 lows, highs = shares.min(0).values.tolist(), shares.max(0).values.tolist()
                 share_range = [[min(r[0], lo), max(r[1], hi)] for r, lo, hi in zip(share_range, lows, highs)] \
                     if share_range else [[lo, hi] for lo, hi in zip(lows, highs)]

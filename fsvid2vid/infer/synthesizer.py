@@ -233,10 +233,16 @@ class Synthesizer:
                         seed)
 
     @torch.no_grad()
-    def animate(self, examples: Examples, driving: Iterable[DrivingFrame]) -> Iterator[GeneratedFrame]:
-        """Yield one generated frame per driving frame; the examples are encoded once."""
+    def animate(self, examples: Examples, driving: Iterable[DrivingFrame], attention: bool = False
+                ) -> Iterator[GeneratedFrame]:
+        """Yield one generated frame per driving frame; the examples are encoded once.
+
+        ``attention``: each frame's output also carries alpha itself (``output.attention``, B x N x K N numbers:
+        for pictures of it); without it only its sums (``output.attention_share``), which is faster.
+        """
         self.check(examples)
         device, dtype = self.device, self.dtype
+        self.inference_generator.conditioning.keep_attention = attention
         rollout = Rollout(self.inference_generator, examples.rgb[None].to(device, dtype),
                           examples.semantic[None].to(device, dtype))
         for index, frame in enumerate(driving):

@@ -33,7 +33,7 @@ from fsvid2vid.models.weights import (
     ExampleEncoder,
     StyleEncoder,
     WeightPredictor,
-    attention_weights,
+    attend,
     pool_examples,
     region_mass,
     uniform_mass,
@@ -58,6 +58,7 @@ class FrameCondition:
     attention: Tensor | None = None  # alpha: (B, h_a, w_a, K, h_a, w_a), per target position a distribution over
     #                                  all positions of all examples (ours with attention)
     attention_mass: Tensor | None = None  # (B, K, h_a, w_a): alpha averaged over the target positions
+    attention_share: Tensor | None = None  # (B, K, h_a, w_a): per target position, its attention's share on example k
 
     def modulation_input(self, semantic: Tensor) -> Tensor:
         """The input of H's modulation branches, from s_t (B, C_s, H, W)."""
@@ -98,6 +99,9 @@ class WeightGeneration(nn.Module):
         # Region pooling: R soft regions of a semantic map (a softmax over R channels per position), at E_A's size.
         self.regions = (AttentionEncoder(c_s, n_regions, cfg.attention_downsample)
                         if cfg.example_pooling == "regions" else None)
+        # Whether each frame's FrameCondition carries alpha itself (B x N x K N numbers) besides its sums; inference
+        # turns it off unless a picture of the attention is asked for (models/precision.inference_generator).
+        self.keep_attention = True
 
     def soft_regions(self, semantic: Tensor) -> Tensor:
         """rho: (N, C_s, H, W) -> (N, R, h_a, w_a), a distribution over the R regions at every position."""
@@ -122,13 +126,15 @@ class WeightGeneration(nn.Module):
         if code.keys is None:
             return FrameCondition(theta=code.theta)
         a_t = self.attention(semantic)  # query: (B, C, h_a, w_a)
-        alpha = attention_weights(a_t, code.keys)  # (B, N, K * N)
-        b, k, _, h_a, w_a = code.keys.shape
-        mass = alpha.mean(dim=1).view(b, k, h_a, w_a)  # attention mass of each example position
-        pooling_mass = (mass[:, :, None] if self.regions is None
-                        else region_mass(self.soft_regions(semantic), alpha, k))  # (B, K, R, h_a, w_a)
+        regions = None if self.regions is None else self.soft_regions(semantic)  # rho_t: (B, R, h_a, w_a)
+        attention = attend(a_t, code.keys, regions, keep_alpha=self.keep_attention)  # alpha and its sums
+        pooling_mass = (attention.mass[:, :, None] if regions is None
+                        else attention.region_mass)  # (B, K, R, h_a, w_a)
         theta = self.weight_predictor([pool_examples(q, pooling_mass) for q in code.features])
-        return FrameCondition(theta=theta, attention=alpha.view(b, h_a, w_a, k, h_a, w_a), attention_mass=mass)
+        b, k, _, h_a, w_a = code.keys.shape
+        alpha = None if attention.alpha is None else attention.alpha.view(b, h_a, w_a, k, h_a, w_a)
+        return FrameCondition(theta=theta, attention=alpha, attention_mass=attention.mass,
+                              attention_share=attention.share)
 
 
 # ----------------------------------------------------------------------------------------------------------------

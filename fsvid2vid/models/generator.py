@@ -58,7 +58,10 @@ class FrameOutput:
     warped_example: Tensor | None = None  # w_e(e): (B, E, 3, H, W)
     example_share: Tensor | None = None  # (B, E, 1, H, W), summing to 1 over E: all ones for E = 1
     attention: Tensor | None = None  # alpha: (B, h_a, w_a, K, h_a, w_a); for each target position, a distribution
-    #                                  over all positions of all examples ("ours" with attention only)
+    #                                  over all positions of all examples ("ours" with attention; None where the
+    #                                  generator was told not to keep it: conditioning.keep_attention)
+    attention_share: Tensor | None = None  # (B, K, h_a, w_a): per target position, its attention's share on each
+    #                                        example (alpha summed over the example's positions); with attention
 
 
 class FewShotGenerator(nn.Module):
@@ -110,7 +113,8 @@ class FewShotGenerator(nn.Module):
 
         # Example warping (eq. 11): h'_t = (1 - m_e) * w_e(e) + m_e * h_t.
         index = self._pick_example(semantic, cache, cond.attention_mass)
-        out = FrameOutput(frame=h, raw=h, raw_prime=h, example_index=index, attention=cond.attention)
+        out = FrameOutput(frame=h, raw=h, raw_prime=h, example_index=index, attention=cond.attention,
+                          attention_share=cond.attention_share)
         if self.flow_example is not None:
             self._warp_examples(out, semantic, cache)
 
@@ -144,8 +148,8 @@ class FewShotGenerator(nn.Module):
         h, b = out.raw, semantic.shape[0]
         if self.cfg.example_warp == "attention":
             pick = slice(None)  # every example: (B, K, ...)
-            share = out.attention.sum(dim=(4, 5)).permute(0, 3, 1, 2)  # a_k: (B, K, h_a, w_a)
-            share = F.interpolate(share, size=h.shape[-2:], mode="bilinear", align_corners=False)[:, :, None]
+            share = F.interpolate(out.attention_share, size=h.shape[-2:], mode="bilinear",
+                                  align_corners=False)[:, :, None]  # a_k: (B, K, 1, H, W)
         else:
             pick = (torch.arange(b, device=out.example_index.device), out.example_index, None)  # the one: (B, 1, ...)
             share = None

@@ -69,8 +69,10 @@ def fold_spectral_norm(generator: FewShotGenerator) -> FewShotGenerator:
 
 
 def inference_generator(generator: FewShotGenerator, precision: str) -> FewShotGenerator:
-    """``generator`` ready for fast inference at ``precision`` ("fp32" or "bf16"): folded and cast once."""
+    """``generator`` ready for fast inference at ``precision`` ("fp32" or "bf16"): folded and cast once, and
+    keeping only the sums of E_A's attention, not alpha itself (set ``conditioning.keep_attention`` to see it)."""
     plain = fold_spectral_norm(generator)
+    plain.conditioning.keep_attention = False
     for p in plain.parameters():
         p.requires_grad_(False)
     return plain.to(DTYPES[precision])

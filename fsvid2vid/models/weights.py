@@ -6,6 +6,7 @@ For the section-4 baselines, :class:`StyleEncoder` turns an example into one sty
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 import torch
 from torch import Tensor, nn
@@ -72,13 +73,58 @@ def attention_weights(query: Tensor, keys: Tensor) -> Tensor:
     """alpha: for each target position, a softmax over all positions of all K examples jointly.
 
     query a_t: (B, C, h, w); keys a_k: (B, K, C, h, w) -> alpha: (B, N, K * N), N = h * w, rows sum to 1.
-    The energies are the paper's alpha_k = a_k^T a_t, scaled by 1 / sqrt(C). The softmax runs in fp32 so that the
-    weights sum to 1 to the last digit in bf16 inference too.
+    The whole matrix at once; :func:`attend` gives what E and the example warp need without keeping it.
+    """
+    return attend(query, keys, keep_alpha=True).alpha
+
+
+@dataclass
+class Attention:
+    """E_A's attention for one frame, summarised as its users need it (all fp32)."""
+
+    mass: Tensor  # (B, K, h, w): alpha averaged over the target positions, the mass of each example position
+    share: Tensor  # (B, K, h, w): per target position, the share of its attention on example k (sums to 1 over k)
+    region_mass: Tensor | None = None  # (B, K, R, h, w): :func:`region_mass` of the given target regions
+    alpha: Tensor | None = None  # (B, N, K * N): the attention itself, only when asked for
+
+
+def attend(query: Tensor, keys: Tensor, regions: Tensor | None = None, keep_alpha: bool = False,
+           chunk_elements: int = 2**22) -> Attention:
+    """The attention of the target positions over all positions of all K examples, and its sums.
+
+    query a_t: (B, C, h, w); keys a_k: (B, K, C, h, w); regions: the target's soft regions (B, R, h, w) or None.
+    alpha[i, (k, j)] = softmax over all K * N positions (k, j) of a_k[j] . a_t[i] / sqrt(C) (the paper's alpha_k,
+    scaled), in fp32 whatever the inputs so that each row sums to 1 to the last digit in bf16 inference too.
+    The rows are computed a chunk of target positions at a time (about ``chunk_elements`` numbers) and summed as
+    they go, so the B x N x K N matrix exists only when ``keep_alpha`` (at 256 x 256, K = 4 it is 67 M numbers;
+    never forming it halves the attention's time, docs/performance.md).
     """
     b, k, c, h, w = keys.shape
+    n = h * w
     a_t = query.flatten(2).transpose(1, 2) / math.sqrt(c)  # (B, N, C), scaled here: N * C numbers, not N * K * N
-    a_k = keys.transpose(1, 2).reshape(b, c, k * h * w)  # (B, C, K * N), example-major
-    return torch.softmax(a_t @ a_k, dim=-1, dtype=torch.float32)  # (B, N, K * N), fp32 whatever the inputs
+    a_k = keys.transpose(1, 2).reshape(b, c, k * n)  # (B, C, K * N), example-major
+    rho = None if regions is None else regions.flatten(2).float()  # (B, R, N)
+    rows = max(1, chunk_elements // (k * n))
+    column_sums, region_sums, shares, kept = 0.0, 0.0, [], []
+    for start in range(0, n, rows):
+        alpha = torch.softmax(a_t[:, start:start + rows] @ a_k, dim=-1, dtype=torch.float32)  # (B, rows, K * N)
+        column_sums = column_sums + alpha.sum(dim=1)  # (B, K * N)
+        if rho is not None:
+            region_sums = region_sums + region_mass_rows(alpha, rho[:, :, start:start + rows])  # (B, K * N, R)
+        shares.append(alpha.unflatten(2, (k, n)).sum(dim=3))  # (B, rows, K)
+        if keep_alpha:
+            kept.append(alpha)
+    share = torch.cat(shares, dim=1).transpose(1, 2).reshape(b, k, h, w)
+    mass = (column_sums / n).view(b, k, h, w)
+    per_region = (None if rho is None
+                  else (region_sums / n).view(b, k, h, w, -1).permute(0, 1, 4, 2, 3))  # (B, K, R, h, w)
+    return Attention(mass=mass, share=share, region_mass=per_region,
+                     alpha=torch.cat(kept, dim=1) if keep_alpha else None)
+
+
+def region_mass_rows(alpha: Tensor, rho: Tensor) -> Tensor:
+    """sum_i alpha[i, m] rho[r, i] over the given target rows i: alpha (B, rows, M), rho (B, R, rows) -> (B, M, R)."""
+    return torch.bmm(alpha.transpose(1, 2), rho.transpose(1, 2).to(alpha.dtype))
 
 
 def pool_examples(q: Tensor, mass: Tensor) -> Tensor:
@@ -117,8 +163,7 @@ def region_mass(regions: Tensor, alpha: Tensor | None, k: int) -> Tensor:
         r, h_a, w_a = regions.shape[-3:]
         return regions.unflatten(0, (-1, k)) / (k * h_a * w_a)
     b, r, h_a, w_a = regions.shape
-    n = h_a * w_a
-    mass = torch.einsum("bim,bri->bmr", alpha.to(regions.dtype), regions.flatten(2)) / n  # (B, K * N, R)
+    mass = region_mass_rows(alpha.to(regions.dtype), regions.flatten(2)) / (h_a * w_a)  # (B, K * N, R)
     return mass.view(b, k, h_a, w_a, r).permute(0, 1, 4, 2, 3)
 
 
