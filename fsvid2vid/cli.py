@@ -202,6 +202,9 @@ def build_parser() -> argparse.ArgumentParser:
                      "| ground truth for four frames")
     gen.add_argument("--attention-vis", type=Path, metavar="DIR",
                      help="write per frame a PNG of where each example is attended (the paper's Figure 7(c))")
+    gen.add_argument("--intermediates", type=Path, metavar="DIR",
+                     help="write per frame a PNG of the networks' intermediate images: s_t | h_t | per warped example "
+                          "w_e(e), m_e, its share | h'_t | warped previous frame, m_t | x_t")
     gen.add_argument("--max-frames", type=_positive, help="stop after this many frames")
     gen.add_argument("--max-pixels", type=_positive, metavar="N",
                      help="refuse example images of more than N pixels (default 50,000,000) before decoding them")
@@ -516,7 +519,7 @@ def _cmd_generate(args: argparse.Namespace) -> None:
                     frames_dir=args.frames_dir, sheet=args.sheet, max_frames=args.max_frames, overwrite=args.overwrite,
                     device=args.device, progress=not args.quiet, finetune=args.finetune, seed=args.seed,
                     attention_vis=args.attention_vis, precision=args.precision,
-                    space_check=not args.no_space_check)
+                    space_check=not args.no_space_check, intermediates=args.intermediates)
     for path in info["outputs"]:
         print(f"wrote {path}")
 

@@ -279,3 +279,23 @@ def test_face_driven_by_a_sketch_folder_or_a_landmarks_json(face_dir, tmp_path):
                  str(clip / "rgb" / "000000.png"), "--driving", str(clip / "landmarks.json"), "--out", str(out),
                  "--quiet"]) == 0
     assert json.loads(out.with_suffix(".json").read_text())["frames"] == len(stored)
+
+
+def test_intermediates_writes_each_networks_contribution_per_frame(trained, tmp_path):
+    import cv2
+
+    _, model, dance_dir = trained
+    own, cross = _cross(dance_dir)
+    assert main(["generate", "--checkpoint", str(model), "--examples", str(own / "rgb" / "000001.png"),
+                 "--driving", str(cross), "--out", str(tmp_path / "a.mp4"), "--intermediates", str(tmp_path / "int"),
+                 "--frames-dir", str(tmp_path / "frames"), "--max-frames", "2", "--quiet"]) == 0
+    pictures = sorted((tmp_path / "int").glob("*.png"))
+    assert [p.name for p in pictures] == ["000000.png", "000001.png"]
+    frame = cv2.imread(str(tmp_path / "frames" / "000001.png"))
+    h, w = frame.shape[:2]
+    first, second = (cv2.imread(str(p)) for p in pictures)
+    columns = first.shape[1] // w
+    assert first.shape == (h, columns * w, 3) and columns == 6 + 3 * 1  # one warped example (K = 1)
+    assert (first[:, -3 * w:-w] == 128).all()  # the first frame has no previous frame: grey cells
+    assert not (second[:, -3 * w:-2 * w] == 128).all()  # the second has: the warped first frame
+    np.testing.assert_allclose(second[:, -w:].astype(float), frame.astype(float), atol=2)  # last cell: x_t itself

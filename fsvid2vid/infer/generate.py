@@ -16,6 +16,7 @@ from fsvid2vid.data.encode import semantic_preview, tensor_to_rgb
 from fsvid2vid.data.layout import read_meta
 from fsvid2vid.data.preview import sheet_row
 from fsvid2vid.errors import UserError
+from fsvid2vid.infer.intermediates import intermediates_picture
 from fsvid2vid.infer.pipeline import WriteBehind, read_ahead
 from fsvid2vid.infer.real_inputs import is_video, load_example_set, video_driving
 from fsvid2vid.infer.synthesizer import Synthesizer, driving_length, driving_source
@@ -47,11 +48,15 @@ def generate(checkpoint: Path, examples: list[Path], driving: Path, out: Path, s
              frames_dir: Path | None = None, sheet: Path | None = None, max_frames: int | None = None,
              overwrite: bool = False, device: str = "cpu", progress: bool = True, finetune: int = 0,
              seed: int = 0, attention_vis: Path | None = None, example_semantics: list[Path] | None = None,
-             retarget: bool = True, space_check: bool = True, precision: str = "auto") -> dict[str, Any]:
+             retarget: bool = True, space_check: bool = True, precision: str = "auto",
+             intermediates: Path | None = None) -> dict[str, Any]:
     """Write ``out`` (mp4) and ``out``.json (metadata); with ``side_by_side`` also ``<out stem>-side-by-side.mp4``
     (semantic | examples | generated | ground truth when the driving clip has RGB frames); with ``sheet`` a PNG:
     the examples, then semantic | generated | ground truth for four frames spread over the clip; with
-    ``attention_vis`` a PNG per frame of where each example is attended (:func:`attention_picture`).
+    ``attention_vis`` a PNG per frame of where each example is attended (:func:`attention_picture`); with
+    ``intermediates`` a PNG per frame of what each network contributed to it
+    (:func:`fsvid2vid.infer.intermediates.intermediates_picture`: h_t, the warped examples and their masks, h'_t,
+    the warped previous frame and its mask, x_t).
 
     ``examples`` may be photos outside the clip layout: their semantic maps come from ``example_semantics`` (one
     folder of ``<layer>.png``, or PNG, per example) or are detected (dance, face). ``driving`` may be a video file:
@@ -75,14 +80,17 @@ def generate(checkpoint: Path, examples: list[Path], driving: Path, out: Path, s
     created = [t for t, _ in targets if not (t.exists() or t.is_symlink())]
     try:
         with ExitStack() as folders:  # PNG folders: filled in hidden temporary folders, moved in at the very end
-            frames_out = attention_out = None
+            frames_out = attention_out = intermediates_out = None
+            if intermediates is not None:
+                intermediates_out = folders.enter_context(FolderOfNewFiles(intermediates, "--intermediates",
+                                                                           overwrite))
             if frames_dir is not None:
                 frames_out = folders.enter_context(FolderOfNewFiles(frames_dir, "--frames-dir", overwrite))
             if attention_vis is not None:
                 attention_out = folders.enter_context(FolderOfNewFiles(attention_vis, "--attention-vis", overwrite))
             return _generate(checkpoint, examples, driving, out, side, side_by_side, frames_out, attention_out, sheet,
                              max_frames, device, progress, finetune, seed, example_semantics, retarget, space_check,
-                             precision)
+                             precision, intermediates_out)
     except BaseException:
         for target in created:  # what this run wrote before it failed (a file it replaced stays complete)
             if target.exists():
@@ -93,8 +101,8 @@ def generate(checkpoint: Path, examples: list[Path], driving: Path, out: Path, s
 def _generate(checkpoint: Path, examples: list[Path], driving: Path, out: Path, side: Path, side_by_side: bool,
               frames_out: FolderOfNewFiles | None, attention_out: FolderOfNewFiles | None, sheet: Path | None,
               max_frames: int | None, device: str, progress: bool, finetune: int, seed: int,
-              example_semantics: list[Path] | None, retarget: bool, space_check: bool, precision: str
-              ) -> dict[str, Any]:
+              example_semantics: list[Path] | None, retarget: bool, space_check: bool, precision: str,
+              intermediates_out: FolderOfNewFiles | None) -> dict[str, Any]:
     attention = attention_out is not None
     synth = Synthesizer.from_checkpoint(checkpoint, device, precision)
     g = synth.config.generator
@@ -124,12 +132,13 @@ def _generate(checkpoint: Path, examples: list[Path], driving: Path, out: Path, 
         total = driving_length(driving, synth.layers)
         n = total if max_frames is None else min(max_frames, total)
     names = [f"{i:06d}.png" for i in range(n)]
-    for folder in (frames_out, attention_out):
+    for folder in (frames_out, attention_out, intermediates_out):
         if folder is not None:
             folder.check_names(names)
     if space_check:
         check_free_space(out.parent, _estimate_bytes(cfg.height, cfg.width, len(ex.paths), n, side_by_side,
-                                                     frames_out is not None, attention), f"{n} generated frames")
+                                                     frames_out is not None, attention, intermediates_out is not None),
+                         f"{n} generated frames")
     torch.manual_seed(seed)
     finetune_losses = synth.finetune(ex, finetune, seed=seed) if finetune > 0 else []
     example_strip = np.concatenate([tensor_to_rgb(e) for e in ex.rgb], axis=1)
@@ -156,6 +165,9 @@ def _generate(checkpoint: Path, examples: list[Path], driving: Path, out: Path, 
                 share_range = [[min(r[0], lo), max(r[1], hi)] for r, lo, hi in zip(share_range, lows, highs)] \
                     if share_range else [[lo, hi] for lo, hi in zip(lows, highs)]
                 write_png(attention_out.path(names[i]), picture)
+            if intermediates_out is not None:
+                preview = semantic_preview(result.driving.semantic, synth.layers)
+                write_png(intermediates_out.path(names[i]), intermediates_picture(result.output, preview))
             if side_video is None and not (sheet is not None and i in sheet_frames):
                 return
             semantic = semantic_preview(result.driving.semantic, synth.layers)
@@ -190,7 +202,7 @@ def _generate(checkpoint: Path, examples: list[Path], driving: Path, out: Path, 
 
 
 def _estimate_bytes(height: int, width: int, k: int, n: int, side_by_side: bool, frames: bool,
-                    attention: bool) -> int:
+                    attention: bool, intermediates: bool = False) -> int:
     """About how much disk the outputs of ``n`` frames take: H.264 at CRF 18 about a tenth of the raw pixels, PNGs
     about half, each PNG file rounded up to a 4 KiB block."""
     def png(raw: int) -> int:
@@ -201,4 +213,5 @@ def _estimate_bytes(height: int, width: int, k: int, n: int, side_by_side: bool,
     total += n * raw * (3 + k) // 10 if side_by_side else 0
     total += n * png(raw) if frames else 0
     total += n * png(raw * (1 + 2 * k)) if attention else 0
+    total += n * png(raw * (6 + 3 * k)) if intermediates else 0
     return total
