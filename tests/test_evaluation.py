@@ -249,6 +249,9 @@ def test_attention_of_back_view_targets_is_split_between_a_front_and_a_back_exam
     entry, rows, labels = attention_by_view(Synthesizer.from_checkpoint(ckpt, "cpu", "fp32"), cross_pairs(data), 12)
     assert entry is not None and entry["back_view_frames"] > 0 and entry["clips"] == len(entry["per_clip"])
     assert 0 <= entry["back_example_torso_share"] <= 1
+    assert entry["front_view_frames"] > 0 and 0 <= entry["front_example_torso_share"] <= 1  # the check on it
+    assert entry["view_choice"] == pytest.approx((entry["back_example_torso_share"]
+                                                  + entry["front_example_torso_share"]) / 2)
     assert rows and len(rows) == len(labels)
     assert write_attention_sheet(rows, labels, tmp_path / "attention.png").stat().st_size > 1000
 
@@ -423,16 +426,17 @@ def test_seed_table_averages_each_methods_seeds_and_shows_their_spread():
         r = {"results": {"1": {"subject_l1": l1, "subject_psnr": 17.0, "ghost_l1": 0.1},
                          "4": {"subject_l1": l1 - 0.01, "subject_psnr": 17.5, "ghost_l1": None}}}
         if share is not None:
-            r["attention_views"] = {"back_example_torso_share": share}
+            r["attention_views"] = {"back_example_torso_share": share, "front_example_torso_share": 1 - share}
         return r
 
     reports = {"dance-ours": report(0.2, 0.8), "dance-ours-seed2": report(0.22, 0.7), "dance-adain": report(0.3),
                "dance-adain-seed1": report(0.31), "dance-ours-s5": report(0.5), "dance-encoder": report(0.4)}
     assert sorted(results.seed_runs(reports, "dance")["ours"]) == [0, 2]  # -s5 is a training-set size, not a seed
     lines = results.seed_table(reports, "dance").splitlines()
-    assert lines[2] == "| Ours | 0, 2 | 1 | 0.210 (0.020) | – | 17.00 (0.000) | 0.100 (0.000) | 0.75 (0.10) |"
+    assert lines[2] == ("| Ours | 0, 2 | 1 | 0.210 (0.020) | – | 17.00 (0.000) | 0.100 (0.000) | 0.75 (0.10) "
+                        "| 0.25 (0.10) |")
     assert lines[3].startswith("| Ours | 0, 2 | 4 | 0.200 (0.020) | – | 17.50 (0.000) | – |")
-    assert lines[4].startswith("| AdaIN | 0, 1 | 1 | 0.305 (0.010)") and lines[4].endswith("| – |")
+    assert lines[4].startswith("| AdaIN | 0, 1 | 1 | 0.305 (0.010)") and lines[4].endswith("| – | – |")
     assert len(lines) == 6  # Encoder has one seed: no row
     assert "no face method" in results.seed_table(reports, "face")
 

@@ -4,7 +4,10 @@ For every unseen subject of a test split whose clips record the subject's view p
 model gets two examples of the subject's own clip, its most frontal and its most-behind frame, and animates the
 cross-identity clip. For each target frame seen from behind (|yaw| > 135 degrees), the attention rows of the target's
 torso positions are split over the two examples: a model whose attention works gives the back example most of it,
-since the back of the garment is what the frame must show.
+since the back of the garment is what the frame must show. The frames seen from the front (|yaw| < 45 degrees) are
+the check on it: there the front example should get most of it. A model that always prefers one example scores high
+on one of the two shares and low on the other; their mean (``view_choice``) is 0.5 for such a model and for uniform
+attention, 1 for one that always attends to the right view.
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ from fsvid2vid.eval.pairs import CrossPair
 from fsvid2vid.infer.synthesizer import Synthesizer, driving_clip, load_examples
 
 BACK_VIEW = math.radians(135)  # |yaw| above this: the target shows the subject's back
+FRONT_VIEW = math.radians(45)  # |yaw| below this: the target shows the subject's front
 TORSO = DANCE_PART_NAMES.index("torso")
 
 
@@ -71,20 +75,25 @@ def attention_by_view(synth: Synthesizer, pairs: list[CrossPair], n_frames: int,
         own_meta, cross_meta = read_meta(pair.own), read_meta(pair.cross)
         if not own_meta.views or not cross_meta.views:
             return None, [], []
-        back_frames = [t for t in range(n_frames) if abs(wrap_angle(cross_meta.views[t])) > BACK_VIEW]
+        yaw = [abs(wrap_angle(cross_meta.views[t])) for t in range(min(n_frames, len(cross_meta.views)))]
+        back_frames = [t for t, a in enumerate(yaw) if a > BACK_VIEW]
+        front_frames = [t for t, a in enumerate(yaw) if a < FRONT_VIEW]
         if not back_frames:
             continue
         front, back = view_indices(own_meta.views, 2)  # the evaluation's K = 2 examples
         examples = load_examples([pair.own / RGB_DIR / frame_name(front), pair.own / RGB_DIR / frame_name(back)],
                                  synth.layers)
         size = (cross_meta.height, cross_meta.width)
-        shares, shown = [], None
+        shares, front_shares, shown = [], [], None
         for t, result in enumerate(synth.animate(examples, driving_clip(pair.cross, n_frames), attention=True)):
-            if t not in back_frames:
+            if t not in back_frames and t not in front_frames:
                 continue
             torso = read_image(pair.cross / "parts" / frame_name(t), 1, size) == TORSO
             mass = region_attention(result.output.attention[0], torso)
             if mass is None:
+                continue
+            if t in front_frames:
+                front_shares.append(float(mass[0].sum()))
                 continue
             shares.append(float(mass[1].sum()))
             if shown is None:
@@ -92,7 +101,9 @@ def attention_by_view(synth: Synthesizer, pairs: list[CrossPair], n_frames: int,
         if not shares:
             continue
         per_clip.append({"clip": pair.cross.name, "front_frame": front, "back_frame": back,
-                         "back_view_frames": len(shares), "back_example_torso_share": float(np.mean(shares))})
+                         "back_view_frames": len(shares), "back_example_torso_share": float(np.mean(shares)),
+                         "front_view_frames": len(front_shares),
+                         "front_example_torso_share": float(np.mean(front_shares)) if front_shares else None})
         if shown is not None and len(rows) < sheet_clips:
             mass, result = shown
             tinted = [_overlay(tensor_to_rgb(e), m, float(mass.max())) for e, m in zip(examples.rgb, mass)]
@@ -101,13 +112,20 @@ def attention_by_view(synth: Synthesizer, pairs: list[CrossPair], n_frames: int,
     if not per_clip:
         return None, [], []
     frames = np.array([c["back_view_frames"] for c in per_clip], np.float64)
-    entry = {"back_example_torso_share": float(np.mean([c["back_example_torso_share"] for c in per_clip])),
+    fronts = [c["front_example_torso_share"] for c in per_clip if c["front_example_torso_share"] is not None]
+    back_share = float(np.mean([c["back_example_torso_share"] for c in per_clip]))
+    front_share = float(np.mean(fronts)) if fronts else None
+    entry = {"back_example_torso_share": back_share,
+             "front_example_torso_share": front_share,
+             "view_choice": None if front_share is None else (back_share + front_share) / 2,
+             "front_view_frames": int(sum(c["front_view_frames"] for c in per_clip)),
              "back_example_torso_share_by_frame": float(np.average(
                  [c["back_example_torso_share"] for c in per_clip], weights=frames)),
              "clips": len(per_clip), "back_view_frames": int(frames.sum()), "per_clip": per_clip,
              "what": "K = 2 (the most frontal and the most-behind frame of the subject's own clip); for each target "
                      "frame seen from behind, the share of its torso positions' attention that goes to the back "
-                     "example, averaged per clip, then over clips"}
+                     "example, averaged per clip, then over clips; the same for frames seen from the front and the "
+                     "front example; view_choice: the mean of the two (0.5: no choice of view)"}
     return entry, rows, labels
 
 

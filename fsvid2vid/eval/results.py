@@ -90,17 +90,24 @@ def seed_runs(reports: dict[str, dict[str, Any]], task: str) -> dict[str, dict[i
     return out
 
 
+def _share_cell(values: list[float | None]) -> str:
+    """'mean (spread)' of the values that exist, or a dash."""
+    values = [v for v in values if v is not None]
+    return f"{sum(values) / len(values):.2f} ({max(values) - min(values):.2f})" if values else "–"
+
+
 def seed_table(reports: dict[str, dict[str, Any]], task: str) -> str:
     """Markdown: per method with two or more seeds and per K, the mean over seeds of each SEED_COLUMNS metric and its
     spread (max - min over seeds), and the back example's torso attention share where the reports have it."""
     lines = ["| method | seeds | K | " + " | ".join(f"{title} (spread)" for _, title in SEED_COLUMNS) +
-             " | back-example torso share |", "| --- |" + " --- |" * (len(SEED_COLUMNS) + 3)]
+             " | back-example torso share | front-example torso share |",
+             "| --- |" + " --- |" * (len(SEED_COLUMNS) + 4)]
     for method, by_seed in sorted(seed_runs(reports, task).items(), key=lambda item: METHODS.index(item[0])):
         if len(by_seed) < 2:
             continue
         runs = [by_seed[seed] for seed in sorted(by_seed)]
-        shares = [r["attention_views"]["back_example_torso_share"] for r in runs if r.get("attention_views")]
-        share = f"{sum(shares) / len(shares):.2f} ({max(shares) - min(shares):.2f})" if shares else "–"
+        share, front = (_share_cell([(r.get("attention_views") or {}).get(key) for r in runs])
+                        for key in ("back_example_torso_share", "front_example_torso_share"))
         for k in sorted(set.intersection(*(set(r["results"]) for r in runs)), key=int):
             cells = []
             for key, _ in SEED_COLUMNS:
@@ -109,7 +116,7 @@ def seed_table(reports: dict[str, dict[str, Any]], task: str) -> str:
                 cells.append(f"{_fmt(sum(values) / len(values))} ({_fmt(max(values) - min(values))})" if values
                              else "–")
             lines.append(f"| {METHOD_NAMES[method]} | {', '.join(map(str, sorted(by_seed)))} | {k} | "
-                         + " | ".join(cells) + f" | {share} |")
+                         + " | ".join(cells) + f" | {share} | {front} |")
     return "\n".join(lines) if len(lines) > 2 else f"(no {task} method with two or more seeds)"
 
 
