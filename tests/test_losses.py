@@ -359,3 +359,20 @@ class _MkdirOnLoad:
 
     def __reduce__(self):
         return os.mkdir, (self.path,)
+
+
+def test_share_choice_loss_pulls_each_pixels_share_to_the_example_whose_warp_fits_there():
+    from fsvid2vid.losses.objective import share_choice_loss
+
+    n, e, h, w = 2, 3, 4, 5
+    logits = torch.zeros(n, e, 1, h, w, requires_grad=True)
+    error = torch.full((n, e, 1, h, w), 0.5)
+    error[:, 2, :, :, :2] = 0.0  # example 2's warp fits the left two columns; elsewhere all are equally wrong
+    share = torch.softmax(logits, dim=1)
+    loss = share_choice_loss(share.flatten(0, 1), error.flatten(0, 1), e)
+    loss.backward()
+    grad = logits.grad
+    assert (grad[:, 2, :, :, :2] < 0).all() and (grad[:, :2, :, :, :2] > 0).all()  # descent raises example 2 there
+    torch.testing.assert_close(grad[..., 2:], torch.zeros_like(grad[..., 2:]))  # equal errors: uniform is right
+    error_grad = torch.zeros_like(error, requires_grad=True)
+    assert not share_choice_loss(share.detach().flatten(0, 1), error_grad.flatten(0, 1), e).requires_grad  # target

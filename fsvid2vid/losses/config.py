@@ -20,6 +20,8 @@ class LossConfig:
     mask: float = 10.0  # soft occlusion masks: 0 where the warp is right, 1 where it is wrong
     part_warp: float = 10.0  # label layers: L1 between the example's one-hot map warped by W_e's flow and the frame's
     part_mask: float = 10.0  # label layers: m_e pushed to 1 where the warped example's labels disagree (anti-ghost)
+    example_share: float = 0.0  # attention warp, K >= 2: cross-entropy of E_A's per-pixel shares against the softmin
+    #                             of the examples' warp errors there (which example's warp shows the frame best)
     vgg: float = 10.0  # VGG19 perceptual loss; used only when vgg_weights is set
     vgg_weights: str | None = None  # path of VGG19 weights as safetensors (torchvision key names); None: no VGG
     flow_method: Literal["dis", "farneback"] = "dis"  # OpenCV ground-truth flow: "dis" or "farneback"

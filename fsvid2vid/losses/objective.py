@@ -104,6 +104,8 @@ def generator_losses(clip: ClipOutput, batch: Batch, image_d: nn.Module, tempora
         # Each example's warp error counts by its share of h'_t: with the attention warp, this is what teaches E_A
         # which example shows each part of the frame.
         g["warp"] = g.get("warp", 0) + e * (share * (warped - cur).abs()).mean()
+        if e > 1 and cfg.example_share > 0:
+            g["example_share"] = share_choice_loss(share, (warped - cur).abs().mean(dim=1, keepdim=True), e)
         mask_e = clip.mask_example.float().flatten(0, 2)
         g["mask"] = g.get("mask", 0) + mask_loss(mask_e, warped, cur)
         if e == 1:
@@ -118,6 +120,22 @@ def generator_losses(clip: ClipOutput, batch: Batch, image_d: nn.Module, tempora
             g["part_warp"] = g.get("part_warp", 0) + part_warp
             g["part_mask"] = g.get("part_mask", 0) + part_mask
     return g
+
+
+SHARE_TEMPERATURE = 0.1  # of the softmin over the examples' per-pixel warp errors (L1 on [-1, 1] images)
+
+
+def share_choice_loss(share: Tensor, error: Tensor, e: int) -> Tensor:
+    """Teach E_A which example to use where: at every pixel, the cross-entropy of the E examples' shares against the
+    softmin of their warp errors there (no gradient through the target). Pixels where the examples' warps agree (the
+    room) ask for nothing in particular; where one example's warp shows the frame and another's does not (the front
+    of a garment against its back), the share is pulled to the one that does.
+
+    share, error: (N * E, 1, H, W), example-minor (each group of E rows is one frame's examples); shares sum to 1
+    over each group.
+    """
+    target = torch.softmax(-error.detach().unflatten(0, (-1, e)) / SHARE_TEMPERATURE, dim=1)  # (N, E, 1, H, W)
+    return -(target * share.unflatten(0, (-1, e)).clamp_min(1e-6).log()).sum(dim=1).mean()
 
 
 def weighted_total(terms: dict[str, Tensor], cfg: LossConfig) -> Tensor:
