@@ -23,6 +23,8 @@ fi
 read -ra METHODS <<< "${METHODS:-ours encoder concat_style adain}"
 read -ra TASKS <<< "${TASKS:-dance street face}"
 read -ra SUBJECTS <<< "${SUBJECTS-5 20}"  # Figure 7(a): ours on fewer subjects (150, the Table 1 run, is the last point)
+# TRAIN_SET="KEY=VALUE ..." adds --set KEY=VALUE to every training run, e.g. TRAIN_SET="loss.example_share=0" for the
+# recipe before the share loss (docs/results.md).
 # Training seeds of the Table 1 runs: seed 0 is <task>-<method>, seed N <task>-<method>-seedN (the seed table of
 # eval/results.py shows each method's mean and spread), e.g. SEEDS="0 1 2" METHODS="ours adain" TASKS=dance
 read -ra SEEDS <<< "${SEEDS:-0}"
@@ -37,10 +39,11 @@ render() {  # render TASK SUBJECTS OUT (the marker names the benchmark version: 
 train_run() {  # train_run NAME CONFIG [--set ...]
   local out=$RUNS/$1 config=$2
   shift 2
-  local resume=()
+  local resume=() extra=()
   [ -f "$out/checkpoints/latest.json" ] && resume=(--resume)
+  for setting in ${TRAIN_SET-}; do extra+=(--set "$setting"); done  # TRAIN_SET="KEY=VALUE ...": every run
   echo "== $out ($(date -u +%FT%TZ))"
-  "$FS" train --config "$config" --out "$out" --quiet --steps "$STEPS" "${resume[@]}" "$@"
+  "$FS" train --config "$config" --out "$out" --quiet --steps "$STEPS" "${resume[@]}" "$@" ${extra[@]+"${extra[@]}"}
 }
 
 if [ "$STAGE" = train ] || [ "$STAGE" = all ]; then
