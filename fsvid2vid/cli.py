@@ -195,16 +195,14 @@ def build_parser() -> argparse.ArgumentParser:
                      help="map the driving pose / face to the examples' proportions and placement (relative mode; "
                           "default on; applies to a driving video)")
     gen.add_argument("--out", required=True, type=Path, help="mp4 file to write")
-    gen.add_argument("--side-by-side", action="store_true",
-                     help="also write <out>-side-by-side.mp4: semantic | examples | output | ground truth")
+    gen.add_argument("--side-by-side", action="store_true", help="also write <out>-side-by-side.mp4")
     gen.add_argument("--frames-dir", type=Path, help="also write the frames as PNG files into this folder")
     gen.add_argument("--sheet", type=Path, help="also write a PNG contact sheet: examples, then semantic | generated "
                      "| ground truth for four frames")
     gen.add_argument("--attention-vis", type=Path, metavar="DIR",
                      help="write per frame a PNG of where each example is attended (the paper's Figure 7(c))")
-    gen.add_argument("--intermediates", type=Path, metavar="DIR",
-                     help="write per frame a PNG of the networks' intermediate images: s_t | h_t | per warped example "
-                          "w_e(e), m_e, its share | h'_t | warped previous frame, m_t | x_t")
+    gen.add_argument("--intermediates", type=Path, metavar="DIR", help="write per frame a PNG of the networks' "
+                     "intermediate images: s_t | h_t | w_e(e_k), m_e, a_k | h'_t | w(x_t-1), m_t | x_t")
     gen.add_argument("--max-frames", type=_positive, help="stop after this many frames")
     gen.add_argument("--max-pixels", type=_positive, metavar="N",
                      help="refuse example images of more than N pixels (default 50,000,000) before decoding them")
@@ -515,11 +513,10 @@ def _cmd_generate(args: argparse.Namespace) -> None:
     if args.max_pixels is not None:
         set_max_pixels(args.max_pixels)
     info = generate(args.checkpoint, args.examples, args.driving, args.out, side_by_side=args.side_by_side,
-                    example_semantics=args.example_semantics, retarget=args.retarget,
-                    frames_dir=args.frames_dir, sheet=args.sheet, max_frames=args.max_frames, overwrite=args.overwrite,
-                    device=args.device, progress=not args.quiet, finetune=args.finetune, seed=args.seed,
-                    attention_vis=args.attention_vis, precision=args.precision,
-                    space_check=not args.no_space_check, intermediates=args.intermediates)
+                    example_semantics=args.example_semantics, retarget=args.retarget, frames_dir=args.frames_dir,
+                    sheet=args.sheet, max_frames=args.max_frames, overwrite=args.overwrite, device=args.device,
+                    progress=not args.quiet, finetune=args.finetune, seed=args.seed, attention_vis=args.attention_vis,
+                    precision=args.precision, space_check=not args.no_space_check, intermediates=args.intermediates)
     for path in info["outputs"]:
         print(f"wrote {path}")
 
