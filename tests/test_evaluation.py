@@ -252,6 +252,8 @@ def test_attention_of_back_view_targets_is_split_between_a_front_and_a_back_exam
     assert entry["front_view_frames"] > 0 and 0 <= entry["front_example_torso_share"] <= 1  # the check on it
     assert entry["view_choice"] == pytest.approx((entry["back_example_torso_share"]
                                                   + entry["front_example_torso_share"]) / 2)
+    fits = entry["torso_warp_l1"]  # the tiny model warps one example (argmax): no per-example fit, or two numbers
+    assert fits is None or all(v is None or (len(v) == 2 and all(0 <= x <= 2 for x in v)) for v in fits.values())
     assert rows and len(rows) == len(labels)
     assert write_attention_sheet(rows, labels, tmp_path / "attention.png").stat().st_size > 1000
 
@@ -453,3 +455,19 @@ def test_evaluations_started_at_once_share_one_whole_test_render(tmp_path):
     assert roots[0] == roots[1] and len(cross_pairs(roots[0])) == 2
     assert [p.name for p in tmp_path.iterdir()] == [roots[0].name]
     assert render_test_split("dance", 64, 2, 3, tmp_path, False) == roots[0]  # reused
+
+
+def test_torso_warp_fit_compares_each_examples_warp_with_the_truth_on_the_torso():
+    from types import SimpleNamespace
+
+    from fsvid2vid.eval.attention import _torso_warp_l1
+
+    truth = np.zeros((4, 6, 3), np.uint8)  # black: -1 in [-1, 1]
+    warped = -torch.ones(1, 2, 3, 4, 6)
+    warped[0, 1, :, :, :2] = 1.0  # example 1 is white on the left third, which is the torso
+    torso = np.zeros((4, 6), bool)
+    torso[:, :2] = True
+    result = SimpleNamespace(output=SimpleNamespace(warped_example=warped), driving=SimpleNamespace(rgb=truth))
+    assert _torso_warp_l1(result, torso) == pytest.approx([0.0, 2.0])
+    result.output.warped_example = warped[:, :1]  # one warped example (the argmax warp): nothing to compare
+    assert _torso_warp_l1(result, torso) is None

@@ -49,6 +49,17 @@ def region_attention(attention: torch.Tensor, region: np.ndarray) -> np.ndarray:
     return mass.reshape(attention.shape[2:])
 
 
+def _torso_warp_l1(result, torso: np.ndarray) -> list[float] | None:
+    """Per warped example, the mean L1 (images in [-1, 1]) between its warp and the true frame on the torso; None
+    unless every example is warped (the attention warp) and the driving clip has its RGB frames."""
+    warped = result.output.warped_example
+    if warped is None or warped.shape[1] < 2 or result.driving.rgb is None:
+        return None
+    truth = torch.from_numpy(result.driving.rgb).permute(2, 0, 1).float() / 127.5 - 1  # (3, H, W)
+    mask = torch.from_numpy(torso)
+    return [float((warped[0, k].float() - truth).abs().mean(dim=0)[mask].mean()) for k in range(warped.shape[1])]
+
+
 def _overlay(image: np.ndarray, heat: np.ndarray, peak: float) -> np.ndarray:
     """Tint ``image`` (H, W, 3) uint8 red where ``heat`` (h, w, >= 0) is high (``peak`` and above: fully red)."""
     big = cv2.resize(heat.astype(np.float32), image.shape[1::-1], interpolation=cv2.INTER_NEAREST)
@@ -71,6 +82,7 @@ def attention_by_view(synth: Synthesizer, pairs: list[CrossPair], n_frames: int,
             or synth.config.generator.conditioning != "ours":
         return None, [], []
     per_clip, rows, labels = [], [], []
+    fits: dict[str, list[list[float]]] = {"front_views": [], "back_views": []}  # per frame: each example's warp L1
     for pair in pairs:
         own_meta, cross_meta = read_meta(pair.own), read_meta(pair.cross)
         if not own_meta.views or not cross_meta.views:
@@ -92,6 +104,9 @@ def attention_by_view(synth: Synthesizer, pairs: list[CrossPair], n_frames: int,
             mass = region_attention(result.output.attention[0], torso)
             if mass is None:
                 continue
+            fit = _torso_warp_l1(result, torso)
+            if fit is not None:
+                fits["front_views" if t in front_frames else "back_views"].append(fit)
             if t in front_frames:
                 front_shares.append(float(mass[0].sum()))
                 continue
@@ -122,10 +137,15 @@ def attention_by_view(synth: Synthesizer, pairs: list[CrossPair], n_frames: int,
              "back_example_torso_share_by_frame": float(np.average(
                  [c["back_example_torso_share"] for c in per_clip], weights=frames)),
              "clips": len(per_clip), "back_view_frames": int(frames.sum()), "per_clip": per_clip,
+             "torso_warp_l1": {view: np.mean(values, axis=0).round(4).tolist() if values else None
+                               for view, values in fits.items()} if any(fits.values()) else None,
              "what": "K = 2 (the most frontal and the most-behind frame of the subject's own clip); for each target "
                      "frame seen from behind, the share of its torso positions' attention that goes to the back "
                      "example, averaged per clip, then over clips; the same for frames seen from the front and the "
-                     "front example; view_choice: the mean of the two (0.5: no choice of view)"}
+                     "front example; view_choice: the mean of the two (0.5: no choice of view); torso_warp_l1: on "
+                     "front- and back-view frames, the L1 (images in [-1, 1]) between each example's warp "
+                     "[front example, back example] and the truth on the torso (attention warp only): which example "
+                     "the attention should pick"}
     return entry, rows, labels
 
 
