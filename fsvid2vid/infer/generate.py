@@ -165,12 +165,14 @@ def _generate(checkpoint: Path, examples: list[Path], driving: Path, out: Path, 
                 share_range = [[min(r[0], lo), max(r[1], hi)] for r, lo, hi in zip(share_range, lows, highs)] \
                     if share_range else [[lo, hi] for lo, hi in zip(lows, highs)]
                 write_png(attention_out.path(names[i]), picture)
-            if intermediates_out is not None:
-                preview = semantic_preview(result.driving.semantic, synth.layers)
-                write_png(intermediates_out.path(names[i]), intermediates_picture(result.output, preview))
-            if side_video is None and not (sheet is not None and i in sheet_frames):
+            wanted = side_video is not None or (sheet is not None and i in sheet_frames)
+            if not wanted and intermediates_out is None:
                 return
-            semantic = semantic_preview(result.driving.semantic, synth.layers)
+            semantic = semantic_preview(result.driving.semantic, synth.layers)  # once, for whichever needs it
+            if intermediates_out is not None:
+                write_png(intermediates_out.path(names[i]), intermediates_picture(result.output, semantic))
+            if not wanted:
+                return
             truth = [] if result.driving.rgb is None else [result.driving.rgb]
             if side_video is not None:
                 side_video.write(np.concatenate([semantic, example_strip, result.rgb, *truth], axis=1))

@@ -103,9 +103,10 @@ def generator_losses(clip: ClipOutput, batch: Batch, image_d: nn.Module, tempora
         warped, share = clip.warped_example.float().flatten(0, 2), clip.example_share.float().flatten(0, 2)
         # Each example's warp error counts by its share of h'_t: with the attention warp, this is what teaches E_A
         # which example shows each part of the frame.
-        g["warp"] = g.get("warp", 0) + e * (share * (warped - cur).abs()).mean()
+        error = (warped - cur).abs()  # (B * T * E, 3, H, W)
+        g["warp"] = g.get("warp", 0) + e * (share * error).mean()
         if e > 1 and cfg.example_share > 0:
-            g["example_share"] = share_choice_loss(share, (warped - cur).abs().mean(dim=1, keepdim=True), e)
+            g["example_share"] = share_choice_loss(share, error.mean(dim=1, keepdim=True), e)
         mask_e = clip.mask_example.float().flatten(0, 2)
         g["mask"] = g.get("mask", 0) + mask_loss(mask_e, warped, cur)
         if e == 1:

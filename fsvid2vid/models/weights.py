@@ -118,8 +118,8 @@ def attend(query: Tensor, keys: Tensor, regions: Tensor | None = None, keep_alph
     mass = (column_sums / n).view(b, k, h, w)
     per_region = (None if rho is None
                   else (region_sums / n).view(b, k, h, w, -1).permute(0, 1, 4, 2, 3))  # (B, K, R, h, w)
-    return Attention(mass=mass, share=share, region_mass=per_region,
-                     alpha=torch.cat(kept, dim=1) if keep_alpha else None)
+    alpha = None if not keep_alpha else kept[0] if len(kept) == 1 else torch.cat(kept, dim=1)
+    return Attention(mass=mass, share=share, region_mass=per_region, alpha=alpha)
 
 
 def region_mass_rows(alpha: Tensor, rho: Tensor) -> Tensor:
