@@ -16,81 +16,18 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from fsvid2vid import __version__, bench
+from fsvid2vid.arguments import PRECISION_HELP, Parser, default_from, fill_defaults, int_arg, positive_int
 from fsvid2vid.errors import UserError
-
-
-class _Parser(argparse.ArgumentParser):
-    """argparse with one-line errors (the usage is one ``--help`` away)."""
-
-    def __init__(self, *args, **kwargs):
-        kwargs.setdefault("formatter_class", _HelpFormatter)
-        super().__init__(*args, **kwargs)
-
-    def error(self, message: str) -> None:  # type: ignore[override]
-        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
-
-
-def _default_from(parser: argparse.ArgumentParser, action: argparse.Action, function: str,
-                  parameter: str | None = None) -> None:
-    """Let ``action`` take its default from the signature of ``function`` ("module:name"), the one source of that
-    default: it is read when the command runs (or --help shows it), so building the parser imports nothing heavy."""
-    action.default = None
-    action.default_source = (function, parameter or action.dest)  # type: ignore[attr-defined]
-    sourced = parser.get_default("_sourced") or []
-    parser.set_defaults(_sourced=[*sourced, (action.dest, action.default_source)])  # type: ignore[attr-defined]
-
-
-def _signature_default(function: str, parameter: str):
-    import importlib
-    import inspect
-
-    module, _, name = function.partition(":")
-    return inspect.signature(getattr(importlib.import_module(module), name)).parameters[parameter].default
-
-
-def _fill_defaults(args: argparse.Namespace) -> None:
-    """Options left unset take their function's default (see :func:`_default_from`)."""
-    for dest, source in getattr(args, "_sourced", None) or []:
-        if getattr(args, dest) is None:
-            default = _signature_default(*source)
-            setattr(args, dest, list(default) if isinstance(default, tuple) else default)
-
-
-class _HelpFormatter(argparse.HelpFormatter):
-    def _get_help_string(self, action: argparse.Action) -> str:
-        text = action.help or ""
-        source = getattr(action, "default_source", None)
-        if source is not None:
-            default = _signature_default(*source)
-            shown = " ".join(map(str, default)) if isinstance(default, tuple | list) else default
-            text = f"{text} (default {shown})".strip()
-        return text
-
-
-PRECISION_HELP = "auto (bf16 where the hardware runs it natively, else fp32), fp32 or bf16"
-
-
-def _int(text: str) -> int:
-    try:
-        return int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
-
-
-def _positive(text: str) -> int:
-    value = _int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a positive integer (>= 1)")
-    return value
+from fsvid2vid.eval import command as eval_command
 
 
 def _add_render_args(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--frames", type=_int, default=16, help="frames per clip (default 16)")
-    p.add_argument("--size", type=_int, default=128,
+    p.add_argument("--frames", type=int_arg, default=16, help="frames per clip (default 16)")
+    p.add_argument("--size", type=int_arg, default=128,
                    help="frame height in pixels: a multiple of 8 in [64, 512]; the width follows the task's aspect "
                         "ratio (dance 3:4, face 1:1, street 2:1) (default 128)")
     p.add_argument("--overwrite", action="store_true", help="replace clips that already exist")
-    p.add_argument("--max-total-frames", type=_positive, default=None, metavar="N",
+    p.add_argument("--max-total-frames", type=positive_int, default=None, metavar="N",
                    help="refuse to render more than N frames in all (default 1,000,000: about 25 GB at 128 px)")
     p.add_argument("--no-space-check", action="store_true",
                    help="skip the check of the free disk space against the estimated size of the clips")
@@ -100,16 +37,16 @@ def build_parser() -> argparse.ArgumentParser:
     from fsvid2vid.data.semantics import TASKS
     from fsvid2vid.data.synth import SPLITS
 
-    parser = _Parser(
+    parser = Parser(
         prog="fsvid2vid",
         description="Few-shot video-to-video synthesis (Wang et al., NeurIPS 2019) in plain PyTorch.",
     )
     parser.add_argument("--version", action="version", version=f"fsvid2vid {__version__}")
-    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True, parser_class=_Parser)
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True, parser_class=Parser)
 
     data = commands.add_parser("data", help="make, inspect and preview datasets",
                                description="Make, inspect and preview datasets in the clip-folder layout.")
-    data_commands = data.add_subparsers(dest="data_command", metavar="ACTION", required=True, parser_class=_Parser)
+    data_commands = data.add_subparsers(dest="data_command", metavar="ACTION", required=True, parser_class=Parser)
 
     synth = data_commands.add_parser(
         "synth", help="render a split of the procedural benchmark",
@@ -118,13 +55,13 @@ def build_parser() -> argparse.ArgumentParser:
                     "appearance combinations that never occur in train.")
     synth.add_argument("--task", required=True, choices=TASKS)
     synth.add_argument("--split", default="train", choices=SPLITS, help="(default train)")
-    synth.add_argument("--subjects", type=_int, default=8, help="number of subjects (default 8)")
-    synth.add_argument("--clips-per-subject", type=_int, default=2, help="own clips per subject (default 2)")
-    synth.add_argument("--cross-identity", type=_int, default=0, metavar="N",
+    synth.add_argument("--subjects", type=int_arg, default=8, help="number of subjects (default 8)")
+    synth.add_argument("--clips-per-subject", type=int_arg, default=2, help="own clips per subject (default 2)")
+    synth.add_argument("--cross-identity", type=int_arg, default=0, metavar="N",
                        help="also render each subject performing the first clip of the next N subjects (their "
                             "body/face/layout shape and motion): the cross-identity ground truth (default 0)")
     _add_render_args(synth)
-    synth.add_argument("--workers", type=_int, default=min(2, os.cpu_count() or 1),
+    synth.add_argument("--workers", type=int_arg, default=min(2, os.cpu_count() or 1),
                        help="rendering processes (default: up to 2)")
     synth.add_argument("--out", required=True, type=Path, help="dataset folder to write clip folders into")
     synth.add_argument("--quiet", action="store_true", help="no progress bar")
@@ -135,9 +72,9 @@ def build_parser() -> argparse.ArgumentParser:
                     "With --like CLIP, shape and motion are taken from an existing clip, so the result has that "
                     "clip's semantic maps and the new subject's appearance (the cross-identity ground truth).")
     render.add_argument("--task", choices=TASKS, help="required unless --like is given")
-    render.add_argument("--subject", required=True, type=_int, help="subject (appearance) seed")
-    render.add_argument("--motion", type=_int, help="motion seed")
-    render.add_argument("--shape", type=_int, help="shape seed (default: the subject's own)")
+    render.add_argument("--subject", required=True, type=int_arg, help="subject (appearance) seed")
+    render.add_argument("--motion", type=int_arg, help="motion seed")
+    render.add_argument("--shape", type=int_arg, help="shape seed (default: the subject's own)")
     render.add_argument("--like", type=Path, metavar="CLIP", help="take task, shape, motion, size and length from "
                         "this benchmark clip folder")
     _add_render_args(render)
@@ -149,8 +86,8 @@ def build_parser() -> argparse.ArgumentParser:
     sheet.add_argument("root", type=Path, metavar="DIR", help="dataset folder (or one clip folder)")
     sheet.add_argument("--out", required=True, type=Path, help="PNG file to write")
     sheet.add_argument("--overwrite", action="store_true", help="replace an existing PNG")
-    sheet.add_argument("--subjects", type=_int, default=8, help="rows (default 8)")
-    sheet.add_argument("--frames", type=_int, default=4, help="frames per row (default 4)")
+    sheet.add_argument("--subjects", type=int_arg, default=8, help="rows (default 8)")
+    sheet.add_argument("--frames", type=int_arg, default=4, help="frames per row (default 4)")
 
     train = commands.add_parser(
         "train", help="train a model on a dataset folder",
@@ -164,7 +101,7 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--resume", nargs="?", const=True, default=False, type=Path, metavar="CHECKPOINT",
                        help="continue the run in --out from its latest checkpoint, or from CHECKPOINT (e.g. an "
                             "earlier runs/x/checkpoints/step-0000500.safetensors when the latest is damaged)")
-    train.add_argument("--steps", type=_int, help="total steps (overrides schedule.steps)")
+    train.add_argument("--steps", type=int_arg, help="total steps (overrides schedule.steps)")
     train.add_argument("--init-from", type=Path, metavar="GENERATOR",
                        help="start a new run's generator from this generator file or training checkpoint, e.g. "
                             "models/dance-128.safetensors, to fine-tune it on your data (overrides run.init_from)")
@@ -203,18 +140,18 @@ def build_parser() -> argparse.ArgumentParser:
                      help="write per frame a PNG of where each example is attended (the paper's Figure 7(c))")
     gen.add_argument("--intermediates", type=Path, metavar="DIR", help="write per frame a PNG of the networks' "
                      "intermediate images: s_t | h_t | w_e(e_k), m_e, a_k | h'_t | w(x_t-1), m_t | x_t")
-    gen.add_argument("--max-frames", type=_positive, help="stop after this many frames")
-    gen.add_argument("--max-pixels", type=_positive, metavar="N",
+    gen.add_argument("--max-frames", type=positive_int, help="stop after this many frames")
+    gen.add_argument("--max-pixels", type=positive_int, metavar="N",
                      help="refuse example images of more than N pixels (default 50,000,000) before decoding them")
     gen.add_argument("--no-space-check", action="store_true",
                      help="skip the check of the free disk space against the estimated size of the outputs")
-    _default_from(gen, gen.add_argument("--finetune", type=_int, metavar="N",
-                                        help="first finetune E and H (not W, M) on the examples for N steps"),
-                  "fsvid2vid.infer.generate:generate")
-    _default_from(gen, gen.add_argument("--seed", type=_int, help="seed of the finetuning"),
-                  "fsvid2vid.infer.generate:generate")
-    _default_from(gen, gen.add_argument("--device", help="cpu, cuda, cuda:1"), "fsvid2vid.infer.generate:generate")
-    _default_from(gen, gen.add_argument("--precision", help=PRECISION_HELP), "fsvid2vid.infer.generate:generate")
+    default_from(gen, gen.add_argument("--finetune", type=int_arg, metavar="N",
+                                       help="first finetune E and H (not W, M) on the examples for N steps"),
+                 "fsvid2vid.infer.generate:generate")
+    default_from(gen, gen.add_argument("--seed", type=int_arg, help="seed of the finetuning"),
+                 "fsvid2vid.infer.generate:generate")
+    default_from(gen, gen.add_argument("--device", help="cpu, cuda, cuda:1"), "fsvid2vid.infer.generate:generate")
+    default_from(gen, gen.add_argument("--precision", help=PRECISION_HELP), "fsvid2vid.infer.generate:generate")
     gen.add_argument("--overwrite", action="store_true", help="replace existing outputs")
     gen.add_argument("--quiet", action="store_true", help="no progress bar")
 
@@ -226,7 +163,7 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--fp32", action="store_true", help="keep float32 weights")
     export.add_argument("--overwrite", action="store_true", help="replace an existing generator file")
 
-    _add_eval_commands(commands)
+    eval_command.add_commands(commands, _COMMANDS)  # evaluate, evaluator train|score and their handlers
     _add_prepare_command(commands)
     _add_app_command(commands)
     bench.add_command(commands, _COMMANDS)  # and its handlers in the command table
@@ -237,103 +174,6 @@ def build_parser() -> argparse.ArgumentParser:
     preview.add_argument("--out", required=True, type=Path, help="mp4 file to write")
     preview.add_argument("--overwrite", action="store_true", help="replace an existing mp4")
     return parser
-
-
-def _add_eval_commands(commands: argparse._SubParsersAction) -> None:
-    """The ``evaluate`` and ``evaluator train|score`` commands of the evaluation suite (docs/evaluation.md)."""
-    from fsvid2vid.data.semantics import TASKS
-
-    ev = commands.add_parser(
-        "evaluate", help="score a model on unseen subjects driven by other subjects' motion",
-        description="Evaluate a model on the benchmark's unseen test subjects, each driven by another subject's motion "
-                    "(cross-identity clips, whose frames are the ground truth): pose / landmark error or "
-                    "segmentation accuracy through the project's evaluator networks (also on the ground truth, as "
-                    "the floor / ceiling), FID in the evaluator's feature space (and Inception FID with "
-                    "--inception), L1 / PSNR / SSIM against the ground truth, and the warping error. Writes a JSON "
-                    "report and a PNG summary sheet. See docs/evaluation.md.")
-    ev.add_argument("--checkpoint", required=True, type=Path, help="generator file or training checkpoint")
-    ev.add_argument("--task", required=True, choices=TASKS, help="must match the checkpoint's task")
-    source = ev.add_mutually_exclusive_group(required=True)
-    source.add_argument("--data", type=Path, metavar="DIR",
-                        help="test-split dataset folder rendered with --cross-identity 1 (or more)")
-    source.add_argument("--split", choices=("test",),
-                        help="render the test split's cross-identity clips at the model's size into --cache")
-    _default_from(ev, ev.add_argument("--cache", type=Path, help="where --split test renders its clips"),
-                  "fsvid2vid.eval.evaluate:evaluate")
-    _default_from(ev, ev.add_argument("--k", type=_int, nargs="+", help="numbers of example frames"),
-                  "fsvid2vid.eval.evaluate:evaluate", "k_values")
-    ev.add_argument("--out", required=True, type=Path, help="JSON report to write; the sheet goes next to it "
-                    "(<out>.png)")
-    ev.add_argument("--evaluator", type=Path, help="evaluator file (default models/evaluators/<task>-64.safetensors)")
-    ev.add_argument("--inception", type=Path, metavar="PATH",
-                    help="TorchScript Inception-v3 feature extractor; adds the standard FID (docs/evaluation.md)")
-    for option, text in (("--max-clips", "unseen subjects to evaluate"), ("--frames", "driving frames per clip")):
-        _default_from(ev, ev.add_argument(option, type=_int, help=text), "fsvid2vid.eval.evaluate:evaluate")
-    _default_from(ev, ev.add_argument("--device", help="cpu, cuda, cuda:1"), "fsvid2vid.eval.evaluate:evaluate")
-    _default_from(ev, ev.add_argument("--precision", help=PRECISION_HELP), "fsvid2vid.eval.evaluate:evaluate")
-    ev.add_argument("--overwrite", action="store_true", help="replace an existing report")
-    ev.add_argument("--quiet", action="store_true", help="no progress bar")
-
-    evaluator = commands.add_parser("evaluator", help="train or score the evaluation networks",
-                                    description="Train the small networks that read generated frames back into "
-                                                "keypoints, landmarks or label maps, and measure their own accuracy.")
-    actions = evaluator.add_subparsers(dest="evaluator_command", metavar="ACTION", required=True, parser_class=_Parser)
-    tr = actions.add_parser("train", help="train an evaluator on a train-split dataset folder",
-                            description="Train a task's evaluator network on the frames of train-split benchmark "
-                                        "clips (test-split clips are refused) and write it as fp16 safetensors.")
-    tr.add_argument("--task", required=True, choices=TASKS)
-    tr.add_argument("--data", required=True, type=Path, help="train-split dataset folder")
-    tr.add_argument("--out", required=True, type=Path, help="evaluator file to write (.safetensors)")
-    for option, text in (("--steps", "optimisation steps"), ("--batch", "frames per step"), ("--seed", ""),
-                         ("--threads", "torch CPU threads")):
-        _default_from(tr, tr.add_argument(option, type=_int, help=text), "fsvid2vid.eval.training:train_evaluator")
-    tr.add_argument("--overwrite", action="store_true", help="replace an existing evaluator file")
-    tr.add_argument("--quiet", action="store_true", help="no progress bar")
-    sc = actions.add_parser("score", help="an evaluator's own accuracy on real frames",
-                            description="Run an evaluator on the real (rendered) frames of a dataset folder and "
-                                        "print its accuracy as JSON: point error in pixels for the visible points, "
-                                        "or pixel accuracy and mIoU.")
-    sc.add_argument("--evaluator", required=True, type=Path, help="evaluator file")
-    sc.add_argument("--data", required=True, type=Path, help="dataset folder (e.g. a test split)")
-    sc.add_argument("--max-clips", type=_int, help="use only the first N clips")
-
-
-def _cmd_evaluate(args: argparse.Namespace) -> None:
-    from fsvid2vid.devices import resolve_device
-    from fsvid2vid.eval.evaluate import evaluate
-
-    resolve_device(args.device)
-
-    report = evaluate(args.checkpoint, args.task, args.out, data=args.data, k_values=args.k,
-                      evaluator=args.evaluator, inception=args.inception, max_clips=args.max_clips,
-                      frames=args.frames, cache=args.cache, device=args.device, overwrite=args.overwrite,
-                      progress=not args.quiet, command=" ".join(["fsvid2vid", *sys.argv[1:]]),
-                      precision=args.precision)
-    for path in report["outputs"]:
-        print(f"wrote {path}")
-    if report["splits"] != ["test"]:
-        print(f"fsvid2vid: warning: {args.data} holds {'/'.join(report['splits'])}-split clips: these subjects are "
-              "not unseen; evaluate on a test split (--split test) for the paper's protocol", file=sys.stderr)
-
-
-def _cmd_evaluator_train(args: argparse.Namespace) -> None:
-    from fsvid2vid.eval.training import train_evaluator
-
-    info = train_evaluator(args.task, args.data, args.out, steps=args.steps, batch=args.batch, seed=args.seed,
-                           threads=args.threads, progress=not args.quiet, overwrite=args.overwrite,
-                           command=" ".join(["fsvid2vid", *sys.argv[1:]]))
-    print(f"wrote {args.out} ({info['parameters']} parameters, {info['steps']} steps in {info['train_seconds']} s, "
-          f"final loss {info['final_loss']})")
-
-
-def _cmd_evaluator_score(args: argparse.Namespace) -> None:
-    import json
-
-    from fsvid2vid.eval.evaluator import load_evaluator
-    from fsvid2vid.eval.training import score_evaluator
-
-    print(json.dumps(score_evaluator(load_evaluator(args.evaluator), args.data, args.max_clips, progress=False),
-                     indent=1))
 
 
 def _add_prepare_command(commands: argparse._SubParsersAction) -> None:
@@ -347,19 +187,21 @@ def _add_prepare_command(commands: argparse._SubParsersAction) -> None:
     prep.add_argument("--task", required=True, choices=("dance", "face", "street"))
     prep.add_argument("videos", nargs="+", type=Path, metavar="VIDEO", help="video files (one subject each)")
     prep.add_argument("--out", required=True, type=Path, metavar="DIR", help="dataset folder to write")
-    prep.add_argument("--size", type=_int, default=64, help="frame height: a multiple of 8 in [64, 512] (default 64)")
-    prep.add_argument("--max-frames", type=_positive, help="read at most this many frames of each video")
-    _default_from(prep, prep.add_argument(
-        "--max-gap", type=_int, help="interpolate runs of at most this many missed frames; longer runs are dropped"),
+    prep.add_argument("--size", type=int_arg, default=64,
+                      help="frame height: a multiple of 8 in [64, 512] (default 64)")
+    prep.add_argument("--max-frames", type=positive_int, help="read at most this many frames of each video")
+    default_from(prep, prep.add_argument(
+        "--max-gap", type=int_arg, help="interpolate runs of at most this many missed frames; longer runs are dropped"),
         "fsvid2vid.data.real.prepare:prepare_subjects")
-    _default_from(prep, prep.add_argument("--min-frames", type=_int, help="drop runs of kept frames shorter than this"),
-                  "fsvid2vid.data.real.prepare:prepare_subjects")
+    default_from(prep, prep.add_argument("--min-frames", type=int_arg,
+                                         help="drop runs of kept frames shorter than this"),
+                 "fsvid2vid.data.real.prepare:prepare_subjects")
     prep.add_argument("--labels", nargs="+", type=Path, metavar="DIR",
                       help="street: one folder of per-frame label PNGs per video, in the same order")
     label_format = prep.add_argument("--label-format", metavar="FORMAT", help="street: cityscapes (label ids), "
                                      "classes (already 0..9 in the benchmark's order), or a JSON file mapping values "
                                      "to class names")
-    _default_from(prep, label_format, "fsvid2vid.data.real.prepare:prepare_street")
+    default_from(prep, label_format, "fsvid2vid.data.real.prepare:prepare_street")
     prep.add_argument("--overwrite", action="store_true", help="replace clips that already exist")
     prep.add_argument("--quiet", action="store_true", help="no progress bar")
 
@@ -395,7 +237,7 @@ def _add_app_command(commands: argparse._SubParsersAction) -> None:
                     "See docs/app.md.")
     app.add_argument("--host", default="127.0.0.1",
                      help="address to listen on (default 127.0.0.1: this machine only; 0.0.0.0 for every interface)")
-    app.add_argument("--port", type=_int, default=7860, help="(default 7860)")
+    app.add_argument("--port", type=int_arg, default=7860, help="(default 7860)")
     app.add_argument("--share", action="store_true",
                      help="also open a public gradio.live link (off by default; needs the internet)")
     app.add_argument("--model", action="append", default=[], type=Path, metavar="FILE", dest="models",
@@ -536,9 +378,6 @@ _COMMANDS = {
     ("generate", None): _cmd_generate,
     ("export", None): _cmd_export,
     ("prepare", None): _cmd_prepare,
-    ("evaluate", None): _cmd_evaluate,
-    ("evaluator", "train"): _cmd_evaluator_train,
-    ("evaluator", "score"): _cmd_evaluator_score,
     ("app", None): _cmd_app,
 }
 
@@ -549,7 +388,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     # on 2 cores: docs/training.md); passive waiting costs little when the machine is idle. Set before torch loads.
     os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
     args = build_parser().parse_args(argv)
-    _fill_defaults(args)
+    fill_defaults(args)
     command = _COMMANDS[(args.command, getattr(args, f"{args.command}_command", None))]
     previous = _sigterm_as_interrupt()
     try:

@@ -157,3 +157,21 @@ def test_an_existing_report_needs_overwrite(tmp_path, capsys):
     assert "--overwrite" in capsys.readouterr().err and out.read_text() == "{}"
     assert main(["bench", "params", "--sizes", "tiny", "--tasks", "face", "--out", str(out), "--overwrite"]) == 0
     assert json.loads(out.read_text())["rows"][0]["task"] == "face"
+
+
+def test_bench_train_compile_keeps_the_checkpoint_keys(dance_dir, tmp_path):
+    """`bench train --compile` compiles H, W/M and W_e/M_e in place: the modules (and so the checkpoints' keys) stay
+    the same. Nothing runs here: compiling even the tiny model takes most of a minute on 2 cores."""
+    from fsvid2vid.bench.train import bench_config, compile_generator_parts
+    from fsvid2vid.train.trainer import Trainer
+
+    cfg = bench_config(ROOT / "configs" / "dance-64.yaml", {"model_size": "tiny"}, 2, 1, 0, "cpu", None)
+    cfg.data.root = str(dance_dir)
+    trainer = Trainer(cfg, tmp_path / "run", progress=False)
+    keys = list(trainer.generator.state_dict())
+    compile_generator_parts(trainer)
+    g = trainer.generator
+    assert list(g.state_dict()) == keys
+    parts = [g.synthesis, g.flow_prev, g.flow_example]
+    assert all(p._compiled_call_impl is not None for p in parts if p is not None)
+    assert g.conditioning._compiled_call_impl is None  # E stays eager

@@ -95,7 +95,8 @@ def test_the_command_line_takes_its_defaults_from_the_functions():
     """One source of defaults: an option left out gets the function's default, and --help shows that value."""
     import inspect
 
-    from fsvid2vid.cli import _fill_defaults, build_parser
+    from fsvid2vid.arguments import fill_defaults as _fill_defaults
+    from fsvid2vid.cli import build_parser
     from fsvid2vid.eval.evaluate import evaluate
     from fsvid2vid.eval.training import train_evaluator
 

@@ -53,6 +53,9 @@ def add_command(commands: argparse._SubParsersAction, handlers: dict) -> None:
     train.add_argument("--T", type=int, dest="T", help="frames per step at every step (default: the schedule's)")
     train.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", dest="overrides",
                        help="override a config field, as in `train --set` (repeatable)")
+    train.add_argument("--compile", action="store_true", dest="compile_parts",
+                       help="torch.compile the generator's H, W/M and W_e/M_e first (compilation falls in the warm-up; "
+                            "give --warmup 3 or more)")
     _add_common(train, frames=("--steps", 5, "timed steps"), warmup=2)
 
     handlers.update({("bench", action): run for action in ("infer", "train", "params")})
@@ -131,7 +134,7 @@ def run(args: argparse.Namespace) -> None:
         report = measure.report_header("train", device, argv)
         overrides = merge_overrides(*(parse_override(text) for text in args.overrides))
         bench_train(args.config, overrides, args.data, args.T, args.steps, args.warmup, args.precision,
-                    str(device), args.threads, report, args.profile, args.matmul_size)
+                    str(device), args.threads, report, args.profile, args.matmul_size, args.compile_parts)
         headers, cells = train_table(report["rows"])
     _print(report, headers, cells, args.markdown)
     _write(write_json, args.out, report)

@@ -49,10 +49,22 @@ def render_data(cfg: TrainConfig, folder: Path) -> Path:
     return folder
 
 
+def compile_generator_parts(trainer: Trainer) -> None:
+    """``torch.compile`` H, W/M and W_e/M_e in place (the parts that hold the generator's convolutions); E stays eager
+    (its attention's shapes change with K). The first steps of each new shape pay the compilation."""
+    g = trainer.generator
+    for part in (g.synthesis, g.flow_prev, g.flow_example):
+        if part is not None:
+            part.compile()
+
+
 def bench_precision(cfg: TrainConfig, run_dir: Path, steps: int, warmup: int, profile_top: int = 0,
-                    matmul_size: int = 2048) -> list[dict[str, Any]]:
-    """Rows of one precision (``cfg.run.precision``): one per (T, K) seen in the timed steps."""
+                    matmul_size: int = 2048, compile_parts: bool = False) -> list[dict[str, Any]]:
+    """Rows of one precision (``cfg.run.precision``): one per (T, K) seen in the timed steps. ``compile_parts``:
+    :func:`compile_generator_parts` before the warm-up."""
     trainer = Trainer(cfg, run_dir, progress=False)
+    if compile_parts:
+        compile_generator_parts(trainer)
     device = trainer.device
     rate = measure.matmul_rate(device, trainer.precision, matmul_size)
     measure.reset_cuda_peak(device)
@@ -85,7 +97,8 @@ def bench_precision(cfg: TrainConfig, run_dir: Path, steps: int, warmup: int, pr
         m = cfg.model
         rows.append({
             "task": cfg.task, "height": m.height, "width": m.width, "batch": cfg.schedule.batch_size, "T": t, "K": k,
-            "precision": trainer.precision, "matmul_gflop_s": rate, "steps": len(group["seconds"]), "warmup": warmup,
+            "precision": trainer.precision, "compiled": compile_parts, "matmul_gflop_s": rate,
+            "steps": len(group["seconds"]), "warmup": warmup,
             "seconds_per_step": per_step, "steps_per_second": 1 / per_step, "seconds_min": min(group["seconds"]),
             "seconds_max": max(group["seconds"]), "seconds": [round(s, 6) for s in group["seconds"]],
             "data_seconds": measure.median(group["data"]), "flops_per_step": flops,
@@ -97,20 +110,22 @@ def bench_precision(cfg: TrainConfig, run_dir: Path, steps: int, warmup: int, pr
 
 def bench_train(config: Path, overrides: dict[str, Any], data: Path | None, T: int | None, steps: int, warmup: int,
                 precisions: list[str], device_name: str, threads: int | None, report: dict[str, Any],
-                profile_top: int = 0, matmul_size: int = 2048) -> dict[str, Any]:
+                profile_top: int = 0, matmul_size: int = 2048, compile_parts: bool = False) -> dict[str, Any]:
     """Fill ``report`` (from :func:`~fsvid2vid.bench.measure.report_header`) with the matmul rates and the rows."""
     cfg = bench_config(config, overrides, T, steps, warmup, device_name, threads)
     device = resolve_device(cfg.run.device)
     resolved = list(dict.fromkeys(resolve_precision(p, device) for p in precisions))
     report["settings"] = {"config": str(config), "overrides": overrides, "T": T, "steps": steps, "warmup": warmup,
-                          "precisions": precisions, "data": str(data) if data else "rendered (2 subjects x 2 clips)"}
+                          "precisions": precisions, "compile": compile_parts,
+                          "data": str(data) if data else "rendered (2 subjects x 2 clips)"}
     rows = []
     with tempfile.TemporaryDirectory(prefix="fsvid2vid-bench-") as tmp:
         cfg.data.root = str(data if data is not None else render_data(cfg, Path(tmp) / "data"))
         for precision in resolved:
             run = copy.deepcopy(cfg)
             run.run.precision = precision
-            rows += bench_precision(run, Path(tmp) / f"run-{precision}", steps, warmup, profile_top, matmul_size)
+            rows += bench_precision(run, Path(tmp) / f"run-{precision}", steps, warmup, profile_top, matmul_size,
+                                    compile_parts)
     for row in rows:
         row["config"] = str(config)
     return measure.add_rows(report, rows, device, matmul_size)
@@ -123,7 +138,8 @@ def train_table(rows: list[dict[str, Any]]) -> tuple[list[str], list[list[str]]]
     cells = []
     for r in rows:
         cells.append([r["config"], f"{r['height']} x {r['width']}", str(r["batch"]), str(r["T"]),
-                      str(r["K"]), r["precision"], str(r["steps"]), f"{r['seconds_per_step']:.3f}",
+                      str(r["K"]), r["precision"] + " compiled" * r.get("compiled", False), str(r["steps"]),
+                      f"{r['seconds_per_step']:.3f}",
                       f"{r['steps_per_second']:.2f}", f"{r['data_seconds']:.3f}",
                       measure.fmt(r["flops_per_step"] / 1e9), f"{r['gflop_per_s']:.1f}", f"{r['matmul_gflop_s']:.0f}",
                       f"{r['matmul_share']:.0%}", f"{r['peak_rss_mib']:.0f}"]

@@ -8,5 +8,6 @@
 * ``pairs``: which clips evaluate an unseen subject (examples, driving, ground truth);
 * ``inception``: the optional TorchScript Inception feature extractor of the standard FID;
 * ``sheet``: contact sheets shared by generate, training reports and evaluate;
-* ``evaluate``: the ``fsvid2vid evaluate`` command.
+* ``evaluate``: the ``fsvid2vid evaluate`` command;
+* ``command``: the command line of ``evaluate`` and ``evaluator train|score`` (arguments only; imports nothing heavy).
 """

@@ -1,0 +1,74 @@
+"""The command line's argparse building blocks, shared by ``fsvid2vid.cli`` and the command modules of the packages
+(``bench.command``, ``eval.command``): a parser with one-line errors, options whose default is read from the signature
+of the function they feed (one source of each default), and integer types with clear errors. argparse only: building
+the parser imports nothing heavy.
+"""
+
+from __future__ import annotations
+
+import argparse
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse with one-line errors (the usage is one ``--help`` away)."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("formatter_class", HelpFormatter)
+        super().__init__(*args, **kwargs)
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
+def default_from(parser: argparse.ArgumentParser, action: argparse.Action, function: str,
+                  parameter: str | None = None) -> None:
+    """Let ``action`` take its default from the signature of ``function`` ("module:name"), the one source of that
+    default: it is read when the command runs (or --help shows it), so building the parser imports nothing heavy."""
+    action.default = None
+    action.default_source = (function, parameter or action.dest)  # type: ignore[attr-defined]
+    sourced = parser.get_default("_sourced") or []
+    parser.set_defaults(_sourced=[*sourced, (action.dest, action.default_source)])  # type: ignore[attr-defined]
+
+
+def signature_default(function: str, parameter: str):
+    import importlib
+    import inspect
+
+    module, _, name = function.partition(":")
+    return inspect.signature(getattr(importlib.import_module(module), name)).parameters[parameter].default
+
+
+def fill_defaults(args: argparse.Namespace) -> None:
+    """Options left unset take their function's default (see :func:`default_from`)."""
+    for dest, source in getattr(args, "_sourced", None) or []:
+        if getattr(args, dest) is None:
+            default = signature_default(*source)
+            setattr(args, dest, list(default) if isinstance(default, tuple) else default)
+
+
+class HelpFormatter(argparse.HelpFormatter):
+    def _get_help_string(self, action: argparse.Action) -> str:
+        text = action.help or ""
+        source = getattr(action, "default_source", None)
+        if source is not None:
+            default = signature_default(*source)
+            shown = " ".join(map(str, default)) if isinstance(default, tuple | list) else default
+            text = f"{text} (default {shown})".strip()
+        return text
+
+
+PRECISION_HELP = "auto (bf16 where the hardware runs it natively, else fp32), fp32 or bf16"
+
+
+def int_arg(text: str) -> int:
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
+
+
+def positive_int(text: str) -> int:
+    value = int_arg(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a positive integer (>= 1)")
+    return value
