@@ -72,3 +72,12 @@ def positive_int(text: str) -> int:
     if value < 1:
         raise argparse.ArgumentTypeError(f"{text!r} is not a positive integer (>= 1)")
     return value
+
+
+def add_model_run_options(parser: argparse.ArgumentParser, function: str, replaced: str) -> None:
+    """``--device`` and ``--precision`` (defaults from ``function``, "module:name"), ``--overwrite`` (help: replace
+    ``replaced``) and ``--quiet``: the options of every command that runs a generator."""
+    default_from(parser, parser.add_argument("--device", help="cpu, cuda, cuda:1"), function)
+    default_from(parser, parser.add_argument("--precision", help=PRECISION_HELP), function)
+    parser.add_argument("--overwrite", action="store_true", help=f"replace {replaced}")
+    parser.add_argument("--quiet", action="store_true", help="no progress bar")

@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from fsvid2vid import __version__, bench
-from fsvid2vid.arguments import PRECISION_HELP, Parser, default_from, fill_defaults, int_arg, positive_int
+from fsvid2vid.arguments import Parser, add_model_run_options, default_from, fill_defaults, int_arg, positive_int
 from fsvid2vid.errors import UserError
 from fsvid2vid.eval import command as eval_command
 
@@ -150,10 +150,7 @@ def build_parser() -> argparse.ArgumentParser:
                  "fsvid2vid.infer.generate:generate")
     default_from(gen, gen.add_argument("--seed", type=int_arg, help="seed of the finetuning"),
                  "fsvid2vid.infer.generate:generate")
-    default_from(gen, gen.add_argument("--device", help="cpu, cuda, cuda:1"), "fsvid2vid.infer.generate:generate")
-    default_from(gen, gen.add_argument("--precision", help=PRECISION_HELP), "fsvid2vid.infer.generate:generate")
-    gen.add_argument("--overwrite", action="store_true", help="replace existing outputs")
-    gen.add_argument("--quiet", action="store_true", help="no progress bar")
+    add_model_run_options(gen, "fsvid2vid.infer.generate:generate", "existing outputs")
 
     export = commands.add_parser("export", help="export a training checkpoint's generator (fp16 safetensors)",
                                  description="Write the generator of a training checkpoint as one self-contained "

@@ -10,7 +10,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from fsvid2vid.arguments import PRECISION_HELP, Parser, default_from, int_arg
+from fsvid2vid.arguments import Parser, add_model_run_options, default_from, int_arg
 
 
 def add_commands(commands: argparse._SubParsersAction, handlers: dict) -> None:
@@ -44,10 +44,7 @@ def add_commands(commands: argparse._SubParsersAction, handlers: dict) -> None:
                     help="TorchScript Inception-v3 feature extractor; adds the standard FID (docs/evaluation.md)")
     for option, text in (("--max-clips", "unseen subjects to evaluate"), ("--frames", "driving frames per clip")):
         default_from(ev, ev.add_argument(option, type=int_arg, help=text), "fsvid2vid.eval.evaluate:evaluate")
-    default_from(ev, ev.add_argument("--device", help="cpu, cuda, cuda:1"), "fsvid2vid.eval.evaluate:evaluate")
-    default_from(ev, ev.add_argument("--precision", help=PRECISION_HELP), "fsvid2vid.eval.evaluate:evaluate")
-    ev.add_argument("--overwrite", action="store_true", help="replace an existing report")
-    ev.add_argument("--quiet", action="store_true", help="no progress bar")
+    add_model_run_options(ev, "fsvid2vid.eval.evaluate:evaluate", "an existing report")
 
     evaluator = commands.add_parser("evaluator", help="train or score the evaluation networks",
                                     description="Train the small networks that read generated frames back into "
