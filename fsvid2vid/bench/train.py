@@ -138,7 +138,7 @@ def train_table(rows: list[dict[str, Any]]) -> tuple[list[str], list[list[str]]]
     cells = []
     for r in rows:
         cells.append([r["config"], f"{r['height']} x {r['width']}", str(r["batch"]), str(r["T"]),
-                      str(r["K"]), r["precision"] + " compiled" * r.get("compiled", False), str(r["steps"]),
+                      str(r["K"]), r["precision"] + " compiled" * r["compiled"], str(r["steps"]),
                       f"{r['seconds_per_step']:.3f}",
                       f"{r['steps_per_second']:.2f}", f"{r['data_seconds']:.3f}",
                       measure.fmt(r["flops_per_step"] / 1e9), f"{r['gflop_per_s']:.1f}", f"{r['matmul_gflop_s']:.0f}",
