@@ -52,6 +52,10 @@ _JPEG_MARKER = re.compile(rb"\xff[^\x00\xd0-\xd7\xff]")
 _JPEG_SOF = {0xC0, 0xC1, 0xC2, 0xC3, 0xC5, 0xC6, 0xC7, 0xC9, 0xCA, 0xCB, 0xCD, 0xCE, 0xCF}
 #: What libjpeg / libpng / OpenCV print when they meet damaged data (and still return an image, for libjpeg).
 _DECODER_COMPLAINT = re.compile(rb"corrupt|premature|libpng|error|warning|invalid|bad|truncat", re.IGNORECASE)
+#: libpng's warnings about an ancillary chunk (its name starts in lower case: a colour profile, gamma, text, ...): the
+#: pixels decode all the same (OpenCV ignores those chunks), e.g. the many photos whose iCCP chunk carries "known
+#: incorrect sRGB profile". Such lines are not complaints.
+_ANCILLARY_WARNING = re.compile(rb"^libpng warning: [a-z][A-Za-z]{3}: .*$", re.MULTILINE)
 
 
 class _BadImage(Exception):
@@ -197,13 +201,13 @@ def read_image_file(path: Path | str, flags: int = cv2.IMREAD_UNCHANGED, hint: s
                         f"{_max_pixels:,}; scale it down or pass --max-pixels {size[0] * size[1]}")
     with _decoder_messages() as messages:
         image = cv2.imdecode(np.frombuffer(data, np.uint8), flags)
-    said = messages[0] if messages else b""
+    said = _ANCILLARY_WARNING.sub(b"", messages[0] if messages else b"").strip()
     if image is None or _DECODER_COMPLAINT.search(said):
         detail = said.decode("utf-8", "replace").strip().splitlines()
         why = f"corrupt image data ({detail[0].strip()})" if detail else "not a readable image"
         raise UserError(f"{path}: {why}; {hint}")
     if said:  # something unrelated to the image (another thread): pass it on
-        os.write(2, said)
+        os.write(2, said + b"\n")
     return image
 
 

@@ -48,3 +48,34 @@ def test_unreadable_video(tmp_path):
     (tmp_path / "bad.mp4").write_bytes(b"garbage")
     with pytest.raises(UserError, match="not a readable video"):
         list(read_video(tmp_path / "bad.mp4"))
+
+
+def test_a_png_whose_colour_profile_libpng_warns_about_decodes(tmp_path):
+    """Many photos carry an iCCP chunk libpng warns about ("known incorrect sRGB profile", the scikit-image
+    astronaut's): a warning on an ancillary chunk is not damage; the pixels read as written. A damaged pixel chunk
+    still is."""
+    import zlib
+
+    import cv2
+
+    from fsvid2vid.media import read_image_file
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return len(data).to_bytes(4, "big") + kind + data + zlib.crc32(kind + data).to_bytes(4, "big")
+
+    pixels = np.random.default_rng(0).integers(0, 256, (8, 8, 3), dtype=np.uint8)
+    png = cv2.imencode(".png", pixels)[1].tobytes()
+    header_end = 8 + 25  # signature, then the IHDR chunk
+    with_profile = png[:header_end] + chunk(b"iCCP", b"ICC Profile\0\0" + zlib.compress(b"\0" * 200)) + png[header_end:]
+    photo = tmp_path / "profile.png"
+    photo.write_bytes(with_profile)
+    np.testing.assert_array_equal(read_image_file(photo), pixels)
+    idat = with_profile.index(b"IDAT") - 4
+    length = int.from_bytes(with_profile[idat:idat + 4], "big")
+    damaged = bytearray(with_profile)
+    damaged[idat + 8:idat + 8 + length] = zlib.compress(b"\x07" * 5)[:length].ljust(length, b"\0")  # not 8 rows
+    damaged[idat + 8 + length:idat + 12 + length] = zlib.crc32(bytes(damaged[idat + 4:idat + 8 + length])).to_bytes(
+        4, "big")
+    photo.write_bytes(bytes(damaged))
+    with pytest.raises(UserError, match="profile.png"):
+        read_image_file(photo)
