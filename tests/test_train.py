@@ -104,6 +104,11 @@ def test_init_from_starts_the_generator_only_and_rejects_another_config(dance_di
     t.train()  # one step; the exported file counts the steps of both runs and names the file it started from
     _, _, info = load_generator(export_generator(latest_checkpoint(tmp_path / "b"), tmp_path / "g2.safetensors"))
     assert info["step"] == 1 and info["total_steps"] == 3 and info["init_from"] == str(exported)
+    # Resumed with a config that no longer names the file (as `train --resume --config <the task's yaml>` does): the
+    # export still counts the steps of both runs.
+    Trainer(tiny_config("dance", dance_dir, steps=2), tmp_path / "b", resume=True, progress=False).train()
+    _, _, info = load_generator(export_generator(latest_checkpoint(tmp_path / "b"), tmp_path / "g3.safetensors"))
+    assert info["step"] == 2 and info["total_steps"] == 4
     other = tiny_config("dance", dance_dir, steps=1)
     other.model.generator.conditioning = "adain"
     other.run.init_from = str(exported)

@@ -47,10 +47,12 @@ def export_generator(checkpoint: Path | str, out: Path | str, half: bool = True,
                 raise UserError(f"{checkpoint}: weight {key} exceeds the fp16 range ({float(value.abs().max()):.3g} "
                                 f"> {FP16_MAX:g}); export it with --fp32")
     init_from = meta["config"].get("run", {}).get("init_from")
-    if init_from:  # a run started from another generator: say which, and count the generator's steps in all
-        lineage: dict[str, Any] = {"init_from": init_from}
-        if "steps_before" in meta:  # (checkpoints written before 2026-11-30 do not record it)
-            lineage["total_steps"] = int(meta["steps_before"]) + int(meta["step"])
+    steps_before = int(meta.get("steps_before", 0))  # (checkpoints written before 2026-11-30 do not record it)
+    if init_from or steps_before:  # a run started from another generator: say which, count its steps in all
+        # (init_from can be unset where the run was resumed with a config that does not name it: steps_before stays)
+        lineage: dict[str, Any] = {"init_from": init_from} if init_from else {}
+        if "steps_before" in meta:
+            lineage["total_steps"] = steps_before + int(meta["step"])
         info = {**lineage, **(info or {})}
     return write_generator_file(out, weights, model, half, int(meta["step"]), info)
 
