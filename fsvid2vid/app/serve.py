@@ -8,6 +8,7 @@ import os
 import shutil
 import signal
 import sys
+import threading
 from pathlib import Path
 
 from fsvid2vid.app.catalog import Catalog
@@ -23,6 +24,9 @@ def _offline_environment(root: Path) -> None:
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
     os.environ.setdefault("GRADIO_TEMP_DIR", str(root / "gradio"))
+
+
+CLOSE_SECONDS = 10.0  # how long Ctrl-C waits for the server to close its connections
 
 
 def serve(host: str = "127.0.0.1", port: int = 7860, share: bool = False, models: list[Path] | None = None,
@@ -56,4 +60,9 @@ def serve(host: str = "127.0.0.1", port: int = 7860, share: bool = False, models
     try:
         demo.block_thread()
     finally:
-        demo.close()
+        # Gradio's close waits for the server to finish its connections; a browser that keeps one open (or a loaded
+        # machine) must not keep Ctrl-C from stopping the app: give it CLOSE_SECONDS, then exit all the same (the
+        # server thread is a daemon; atexit still removes the temporary folder).
+        closing = threading.Thread(target=demo.close, daemon=True)
+        closing.start()
+        closing.join(CLOSE_SECONDS)
