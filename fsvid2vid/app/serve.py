@@ -59,10 +59,15 @@ def serve(host: str = "127.0.0.1", port: int = 7860, share: bool = False, models
     print(f"fsvid2vid app: open {demo.local_url} in a browser (Ctrl-C stops the server)", flush=True)
     try:
         demo.block_thread()
-    finally:
-        # Gradio's close waits for the server to finish its connections; a browser that keeps one open (or a loaded
-        # machine) must not keep Ctrl-C from stopping the app: give it CLOSE_SECONDS, then exit all the same (the
-        # server thread is a daemon; atexit still removes the temporary folder).
+    except (KeyboardInterrupt, SystemExit) as stop:  # Ctrl-C, or SIGTERM (above)
+        code = stop.code if isinstance(stop, SystemExit) and isinstance(stop.code, int) else 130
+        # Gradio's close waits for the server to finish its connections, and a thread it or a library started may
+        # outlive it: give the close CLOSE_SECONDS, remove the temporary folder, and end the process, so that Ctrl-C
+        # always stops the app (a clean-clone CI run once saw it still alive 60 s after SIGINT).
         closing = threading.Thread(target=demo.close, daemon=True)
         closing.start()
         closing.join(CLOSE_SECONDS)
+        shutil.rmtree(root, ignore_errors=True)
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
