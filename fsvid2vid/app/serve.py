@@ -38,6 +38,9 @@ def serve(host: str = "127.0.0.1", port: int = 7860, share: bool = False, models
     atexit.register(shutil.rmtree, root, ignore_errors=True)
     # SIGTERM (kill, timeout, a service manager) exits like Ctrl-C does, so the folder is removed then too.
     signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
+    # Ctrl-C (SIGINT) stops it even where it was started with SIGINT ignored (bash does that to a background job,
+    # and Python then installs no KeyboardInterrupt handler): found when the browser test's SIGINT went unheard.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     _offline_environment(root)
     try:
         from fsvid2vid.app.page import CSS, Page
@@ -63,7 +66,7 @@ def serve(host: str = "127.0.0.1", port: int = 7860, share: bool = False, models
         code = stop.code if isinstance(stop, SystemExit) and isinstance(stop.code, int) else 130
         # Gradio's close waits for the server to finish its connections, and a thread it or a library started may
         # outlive it: give the close CLOSE_SECONDS, remove the temporary folder, and end the process, so that Ctrl-C
-        # always stops the app (a clean-clone CI run once saw it still alive 60 s after SIGINT).
+        # always stops the app.
         closing = threading.Thread(target=demo.close, daemon=True)
         closing.start()
         closing.join(CLOSE_SECONDS)
