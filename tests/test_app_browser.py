@@ -159,6 +159,6 @@ def test_app_in_a_browser(browser, server, tmp_path):  # browser first: without 
     # Stopping the server removes its temporary files (job folders, uploads, Gradio's copies).
     assert root.is_dir()
     proc.send_signal(signal.SIGINT)
-    proc.wait(60)  # serve() gives Gradio's close 10 s, then exits; the rest is a loaded machine's slack
+    proc.wait(30)
     assert not root.exists(), log.read_text()
     print(f"browser test: page, example job, bad upload and second job in {seconds:.1f} s")

@@ -8,7 +8,6 @@ import os
 import shutil
 import signal
 import sys
-import threading
 from pathlib import Path
 
 from fsvid2vid.app.catalog import Catalog
@@ -24,9 +23,6 @@ def _offline_environment(root: Path) -> None:
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
     os.environ.setdefault("GRADIO_TEMP_DIR", str(root / "gradio"))
-
-
-CLOSE_SECONDS = 10.0  # how long Ctrl-C waits for the server to close its connections
 
 
 def serve(host: str = "127.0.0.1", port: int = 7860, share: bool = False, models: list[Path] | None = None,
@@ -62,15 +58,5 @@ def serve(host: str = "127.0.0.1", port: int = 7860, share: bool = False, models
     print(f"fsvid2vid app: open {demo.local_url} in a browser (Ctrl-C stops the server)", flush=True)
     try:
         demo.block_thread()
-    except (KeyboardInterrupt, SystemExit) as stop:  # Ctrl-C, or SIGTERM (above)
-        code = stop.code if isinstance(stop, SystemExit) and isinstance(stop.code, int) else 130
-        # Gradio's close waits for the server to finish its connections, and a thread it or a library started may
-        # outlive it: give the close CLOSE_SECONDS, remove the temporary folder, and end the process, so that Ctrl-C
-        # always stops the app.
-        closing = threading.Thread(target=demo.close, daemon=True)
-        closing.start()
-        closing.join(CLOSE_SECONDS)
-        shutil.rmtree(root, ignore_errors=True)
-        sys.stdout.flush()
-        sys.stderr.flush()
-        os._exit(code)
+    finally:
+        demo.close()
