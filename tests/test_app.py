@@ -49,11 +49,11 @@ def _text_as_jpg(folder):
 
 
 def test_catalog_reads_the_bundled_models_and_extra_files_by_header(tmp_path, catalog):
-    assert {"dance-64", "dance-128"} <= {e.name for e in catalog.entries}
-    assert "dance" in catalog.tasks and catalog.fastest("dance").name == "dance-64"
+    assert {"dance-64", "dance-128", "face-128", "street-128"} <= {e.name for e in catalog.entries}
+    assert set(catalog.tasks) >= {"dance", "face", "street"} and catalog.fastest("dance").name == "dance-64"
     entry = catalog.get("dance-64")
     assert (entry.task, entry.height, entry.width, entry.steps, entry.attention) == ("dance", 64, 48, 4000, True)
-    assert catalog.get("dance-128").steps == 5250  # the header's total over both runs
+    assert catalog.get("dance-128").steps == 3930  # the header's total over both runs (1,430 + 2,500)
     mine = shutil.copy(MODEL, tmp_path / "my-dancer.safetensors")
     assert "my-dancer" in [e.name for e in Catalog.find([mine]).of_task("dance")]
     with pytest.raises(UserError, match="unknown model 'nope'"):

@@ -26,8 +26,6 @@ def _render(task: str, size: int, out: Path) -> tuple[Path, Path]:
     return own, cross
 
 
-@pytest.mark.xfail(not {"face", "street"} <= {p.name.split("-")[0] for p in BUNDLED}, strict=True,
-                   reason="issue 15: the street model is in training, not bundled yet")
 def test_every_task_of_the_paper_has_a_bundled_model():
     assert {p.name.split("-")[0] for p in BUNDLED} >= set(TASKS), [p.name for p in BUNDLED]
 

@@ -20,9 +20,9 @@ from fsvid2vid.train.trainer import Trainer, TrainingDiverged, train
 from tests.conftest import ROOT
 
 
-def tiny_config(task: str, root, steps: int = 3, **schedule) -> TrainConfig:
+def tiny_config(task: str, root, steps: int = 3, optim: dict | None = None, **schedule) -> TrainConfig:
     return TrainConfig.from_dict({
-        "task": task, "model_size": "tiny",
+        "task": task, "model_size": "tiny", "optim": optim or {},
         "data": {"root": str(root), "workers": 0},
         "schedule": {"steps": steps, "batch_size": 2, "K_max": 2, "single_frame_steps": 1, "T_start": 2,
                      "T_double_every": 100, "T_max": 2, **schedule},
@@ -73,16 +73,32 @@ def test_the_attention_warp_with_the_gate_and_part_alignment_trains_with_finite_
     assert all(g is not None and torch.isfinite(g).all() and g.abs().sum() > 0 for g in grads)
 
 
-def test_resume_is_exact(dance_dir, tmp_path):
-    straight = train(tiny_config("dance", dance_dir, steps=4), tmp_path / "a", progress=False)
+def test_the_learning_rates_decay_linearly_to_zero_over_the_last_steps(dance_dir, tmp_path):
+    cfg = tiny_config("dance", dance_dir, steps=10, optim={"lr_decay_steps": 4})
+    assert [cfg.optim.lr_factor(s, 10) for s in range(10)] == [1, 1, 1, 1, 1, 1, 1, 0.75, 0.5, 0.25]
+    assert tiny_config("dance", dance_dir).optim.lr_factor(2, 3) == 1  # off by default
+    t = Trainer(cfg, tmp_path / "run", progress=False)
+    t.step = 8
+    t._set_learning_rates()
+    assert t.opt_g.param_groups[0]["lr"] == t.opt_d.param_groups[0]["lr"] == pytest.approx(cfg.optim.lr / 2)
+
+
+def test_resume_is_exact_through_the_lr_decay(dance_dir, tmp_path):
+    """A run resumed into a decay takes the steps it would have taken straight: the rates follow the step and the
+    config, not the optimiser state saved at a constant rate (how a finished run is extended with a decay)."""
+    decay = {"lr_decay_steps": 3}  # factors 1, 1, 2/3, 1/3
+    straight = train(tiny_config("dance", dance_dir, steps=4, optim=decay), tmp_path / "a", progress=False)
     train(tiny_config("dance", dance_dir, steps=2), tmp_path / "b", progress=False)
-    resumed = train(tiny_config("dance", dance_dir, steps=4), tmp_path / "b", resume=True, progress=False)
+    resumed = train(tiny_config("dance", dance_dir, steps=4, optim=decay), tmp_path / "b", resume=True, progress=False)
     assert straight["step"] == resumed["step"] == 4
     a, _ = read_checkpoint(latest_checkpoint(tmp_path / "a"))
     b, _ = read_checkpoint(latest_checkpoint(tmp_path / "b"))
     assert a.keys() == b.keys()
     for key in a:
         torch.testing.assert_close(a[key], b[key], rtol=0, atol=1e-6, msg=key)
+    train(tiny_config("dance", dance_dir, steps=4), tmp_path / "c", progress=False)
+    constant, _ = read_checkpoint(latest_checkpoint(tmp_path / "c"))
+    assert any(not torch.equal(a[key], constant[key]) for key in a if key.startswith("model.generator.")), "no decay"
 
 
 def test_init_from_starts_the_generator_only_and_rejects_another_config(dance_dir, tmp_path):

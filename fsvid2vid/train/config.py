@@ -63,6 +63,14 @@ class OptimConfig:
     beta2: Beta = 0.999
     two_time_scale: bool = False  # TTUR: generator lr / 2, discriminators lr * 2, beta1 = 0 (vid2vid's option)
     grad_clip: float = 0.0  # clip gradient norms to this (0: off)
+    lr_decay_steps: int = 0  # decay every lr linearly to 0 over the last this many of schedule.steps (0: constant);
+    #                          the official code's niter_decay (its street recipe decays over 50 of 70 epochs)
+
+    def lr_factor(self, step: int, steps: int) -> float:
+        """The multiplier of the learning rates for the step after ``step`` of ``steps`` in all (1 until the decay)."""
+        if self.lr_decay_steps <= 0:
+            return 1.0
+        return max(0.0, min(1.0, (steps - step) / self.lr_decay_steps))
 
 
 @dataclass

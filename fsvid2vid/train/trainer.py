@@ -125,6 +125,7 @@ class Trainer:
         self.opt_g = torch.optim.Adam(self.generator.parameters(), lr=g_lr, betas=(beta1, o.beta2))
         self.opt_d = torch.optim.Adam([*self.image_d.parameters(), *self.temporal_d.parameters()], lr=d_lr,
                                       betas=(beta1, o.beta2))
+        self.base_lr = {"generator": g_lr, "discriminators": d_lr}
         self.vgg = None
         if cfg.loss.vgg_weights and cfg.loss.vgg > 0:
             self.vgg = load_vgg19(cfg.loss.vgg_weights).to(self.device)
@@ -272,6 +273,13 @@ class Trainer:
         self._set_d_grad(True)
         return terms, total, ok
 
+    def _set_learning_rates(self) -> None:
+        """The learning rates of the coming step: the configured ones, times the linear decay of ``optim``."""
+        factor = self.cfg.optim.lr_factor(self.step, self.cfg.schedule.steps)
+        for name, opt in self._optimizers().items():
+            for group in opt.param_groups:
+                group["lr"] = self.base_lr[name] * factor
+
     def _apply(self, loss: Tensor, opt: torch.optim.Optimizer, params: list[nn.Parameter]) -> bool:
         """Backward and step, unless the loss or a gradient is not finite on any process (then nothing changes).
 
@@ -377,6 +385,7 @@ class Trainer:
                 if isinstance(batch, DataFailure):
                     self._stop_for_data(batch.message, can_save=True)
                 tick = time.perf_counter()
+                self._set_learning_rates()
                 in_step = True
                 values = self.train_step(batch)
                 in_step = False
