@@ -207,7 +207,7 @@ def test_evaluate_end_to_end(setup, tmp_path, capsys):
     out = tmp_path / "report.json"
     status = main(["evaluate", "--checkpoint", str(ckpt), "--task", "dance", "--data", str(data), "--k", "1", "2",
                    "--max-clips", "2", "--frames", "4", "--evaluator", str(root / "dance-ev.safetensors"),
-                   "--inception", str(root / "inception.pt"), "--out", str(out), "--quiet"])
+                   "--inception", str(root / "inception.pt"), "--out", str(out), "--score-height", "32", "--quiet"])
     assert status == 0, capsys.readouterr().err
     report = json.loads(out.read_text())
     assert report["k"] == [1, 2] and len(report["clips"]) == 2 and report["frames_per_clip"] == 4
@@ -230,6 +230,12 @@ def test_evaluate_end_to_end(setup, tmp_path, capsys):
         assert sum(c["front_pixels"] + c["back_pixels"] for c in clips) <= sum(c["subject_pixels"] for c in clips)
         for side in ("front", "back"):
             assert (entry[f"subject_l1_{side}"] is None) == (not any(c[f"{side}_pixels"] for c in clips))
+        # --score-height 32: the same pixel scores on the 64 x 48 frames averaged down to 32 x 24
+        rescaled = entry["rescaled"]
+        assert rescaled["size"] == [32, 24]
+        for key in ("subject_l1", "subject_psnr", "subject_ssim", "ghost_l1", "l1", "psnr", "ssim"):
+            assert isinstance(rescaled[key], float), key
+        assert rescaled["subject_l1"] > rescaled["l1"] and abs(rescaled["l1"] - entry["l1"]) < 0.5 * entry["l1"]
     assert report["metrics"][:7] == ["subject_l1", "subject_psnr", "subject_ssim", "subject_color_distance",
                                      "ghost_l1", "subject_l1_front", "subject_l1_back"]
     assert report["ground_truth"]["warping_error"] >= 0
@@ -267,8 +273,30 @@ def test_attention_of_back_view_targets_is_split_between_a_front_and_a_back_exam
     assert region_attention(attention, np.zeros((8, 8), bool)) is None
 
 
+def test_downsampled_scores_average_pixels_and_keep_masks_where_half_of_a_block_was_in_them():
+    from fsvid2vid.eval.evaluate import ClipTruth, downsampled, pixel_scores
+
+    truth_frames = torch.rand(2, 3, 16, 16) * 1.6 - 0.8
+    subject = torch.zeros(2, 16, 16, dtype=torch.bool)
+    subject[:, :8, :8] = True  # whole 2 x 2 blocks: whole pixels at half size
+    subject[:, 8, 8] = True  # a quarter of a block: dropped
+    subject[:, 12:14, 12] = True  # half of one: kept
+    truth = ClipTruth(None, truth_frames, None, None, None, None, subject, None)
+    generated = truth_frames + 0.2  # the same error everywhere: the same L1 at any size
+    small_gen, small, ghost = downsampled(generated, truth, subject, (8, 8))
+    assert small_gen.shape == (2, 3, 8, 8) and small.frames.shape == (2, 3, 8, 8) and ghost.shape == (2, 8, 8)
+    assert small.subject[0, :4, :4].all() and small.subject[0, 6, 6] and int(small.subject[0].sum()) == 17
+    scores = pixel_scores(small_gen, small, ghost)
+    assert scores["l1"] == pytest.approx(0.2, abs=1e-5) and scores["subject_l1"] == pytest.approx(0.2, abs=1e-5)
+    checker = (torch.arange(16)[:, None] + torch.arange(16)[None]) % 2 * 0.4 - 0.2  # +-0.2 on alternate pixels
+    assert pixel_scores(generated - 0.2 + checker, truth, None)["l1"] == pytest.approx(0.2, abs=1e-5)
+    small_gen, small, _ = downsampled(generated - 0.2 + checker, truth, None, (8, 8))
+    assert pixel_scores(small_gen, small, None)["l1"] == pytest.approx(0, abs=1e-5)  # detail below the grid: forgiven
+
+
 @pytest.mark.parametrize("case, message", [
     ("missing", "no such checkpoint"),
+    ("score height", "--score-height 64 is invalid"),
     ("other-task evaluator", "is a street evaluator"),
     ("K too large", "K = 20 is more than the 12 frames"),
     ("task mismatch", "is a dance model, not face"),
@@ -283,6 +311,8 @@ def test_evaluate_errors_are_one_line(setup, tmp_path, capsys, case, message):
         args["--evaluator"] = str(root / "street-ev.safetensors")
     elif case == "K too large":
         args["--k"] = "20"
+    elif case == "score height":
+        args["--score-height"] = "64"
     else:
         args["--task"] = "face"
     status = main(["evaluate", *[x for kv in args.items() for x in kv], "--quiet"])

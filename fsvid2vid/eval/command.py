@@ -44,6 +44,9 @@ def add_commands(commands: argparse._SubParsersAction, handlers: dict) -> None:
                     help="TorchScript Inception-v3 feature extractor; adds the standard FID (docs/evaluation.md)")
     for option, text in (("--max-clips", "unseen subjects to evaluate"), ("--frames", "driving frames per clip")):
         default_from(ev, ev.add_argument(option, type=int_arg, help=text), "fsvid2vid.eval.evaluate:evaluate")
+    ev.add_argument("--score-height", type=int_arg, metavar="H",
+                    help="also score the pixels on frames area-downsampled to this height (e.g. 64: a 128 px model "
+                         "on the grid of a 64 px one); the report's 'rescaled' entry per K")
     add_model_run_options(ev, "fsvid2vid.eval.evaluate:evaluate", "an existing report")
 
     evaluator = commands.add_parser("evaluator", help="train or score the evaluation networks",
@@ -82,7 +85,7 @@ def _evaluate(args: argparse.Namespace) -> None:
                       evaluator=args.evaluator, inception=args.inception, max_clips=args.max_clips,
                       frames=args.frames, cache=args.cache, device=args.device, overwrite=args.overwrite,
                       progress=not args.quiet, command=" ".join(["fsvid2vid", *sys.argv[1:]]),
-                      precision=args.precision)
+                      precision=args.precision, score_height=args.score_height)
     for path in report["outputs"]:
         print(f"wrote {path}")
     if report["splits"] != ["test"]:

@@ -16,6 +16,10 @@ clip's frames are the ground truth. Per K the report holds:
   ground truth's own. The benchmark does not store its motion fields, so the motion is OpenCV DIS optical flow
   between consecutive ground-truth frames, restricted to where it passes the forward-backward and photometric
   checks (:func:`fsvid2vid.losses.flow.ground_truth_flow`).
+
+With ``score_height`` (``--score-height``), the pixel scores (subject and whole-frame L1 / PSNR / SSIM, the ghost)
+are also computed on the generated and true frames area-downsampled to that height (``rescaled``, per K): a model at
+128 px scored on the grid of a 64 px one, so that two resolutions compare on the same detail.
 """
 
 from __future__ import annotations
@@ -23,13 +27,14 @@ from __future__ import annotations
 import math
 import platform
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
+import torch.nn.functional as F
 from tqdm import tqdm
 
 from fsvid2vid import __version__
@@ -159,6 +164,29 @@ def subject_scores(generated: torch.Tensor, truth: ClipTruth, ghost: torch.Tenso
             "subject_pixels": int(mask.sum()), **ghost_scores}
 
 
+def pixel_scores(generated: torch.Tensor, truth: ClipTruth, ghost: torch.Tensor | None) -> dict[str, Any]:
+    """One clip's subject scores and whole-frame L1 / PSNR / SSIM (per frame, averaged); generated (T, 3, H, W)."""
+    return {**subject_scores(generated, truth, ghost),
+            "l1": float(np.mean([l1(g, r) for g, r in zip(generated, truth.frames)])),
+            "psnr": float(np.mean([psnr(g, r) for g, r in zip(generated, truth.frames)])),
+            "ssim": float(np.mean([ssim(g, r) for g, r in zip(generated, truth.frames)]))}
+
+
+def downsampled(generated: torch.Tensor, truth: ClipTruth, ghost: torch.Tensor | None, size: tuple[int, int]
+                ) -> tuple[torch.Tensor, ClipTruth, torch.Tensor | None]:
+    """The generated and true frames area-averaged to ``size`` (H, W), the subject and ghost masks with them (a small
+    pixel belongs to a mask when at least half of it did)."""
+
+    def frames(x: torch.Tensor) -> torch.Tensor:
+        return F.interpolate(x.float(), size=size, mode="area")
+
+    def mask(m: torch.Tensor | None) -> torch.Tensor | None:
+        return None if m is None else frames(m[:, None].float())[:, 0] >= 0.5
+
+    small = replace(truth, frames=frames(truth.frames), subject=mask(truth.subject))
+    return frames(generated), small, mask(ghost)
+
+
 def view_frames(views: list[float] | None, n_frames: int) -> dict[str, list[int]]:
     """The frames seen from the front (|yaw| < 45 degrees) and from behind (|yaw| > 135 degrees); none without
     views."""
@@ -253,7 +281,7 @@ def attention_sheet_path(out: Path) -> Path:
 def evaluate(checkpoint: Path, task: str, out: Path, data: Path | None = None, k_values: tuple[int, ...] = (1, 2, 4, 8),
              evaluator: Path | None = None, inception: Path | None = None, max_clips: int = 8, frames: int = 16,
              cache: Path = Path("data/cache"), device: str = "cpu", overwrite: bool = False, progress: bool = True,
-             command: str | None = None, precision: str = "auto") -> dict[str, Any]:
+             command: str | None = None, precision: str = "auto", score_height: int | None = None) -> dict[str, Any]:
     """Evaluate ``checkpoint`` (see the module docstring); writes the JSON report ``out`` and ``<out>.png``.
 
     ``data``: a test-split folder with cross-identity clips; None renders the test split into ``cache``.
@@ -272,6 +300,10 @@ def evaluate(checkpoint: Path, task: str, out: Path, data: Path | None = None, k
     cfg = synth.config
     if cfg.task != task:
         raise UserError(f"{checkpoint}: is a {cfg.task} model, not {task}; pass --task {cfg.task}")
+    if score_height is not None and not 8 <= score_height < cfg.height:
+        raise UserError(f"--score-height {score_height} is invalid: the frames are {cfg.height} high; give a height "
+                        f"from 8 to {cfg.height - 1}")
+    score_size = None if score_height is None else (score_height, max(1, round(cfg.width * score_height / cfg.height)))
     evaluator_path = Path(evaluator) if evaluator is not None else default_evaluator(task)
     ev = load_evaluator(evaluator_path, task, device)
     incep = InceptionFeatures(inception, device) if inception is not None else None
@@ -311,7 +343,7 @@ def evaluate(checkpoint: Path, task: str, out: Path, data: Path | None = None, k
     sheet_labels: list[str] = []
     sheet_frames = set(np.linspace(0, n_frames - 1, SHEET_FRAMES).round().astype(int).tolist())
     for k in k_values:
-        fake, per_clip = Readout(), []
+        fake, per_clip, rescaled = Readout(), [], []
         l1s, psnrs, ssims, warps = [], [], [], []
         for index, truth in enumerate(truths):
             paths = example_paths(truth.pair.own, k)
@@ -330,11 +362,10 @@ def evaluate(checkpoint: Path, task: str, out: Path, data: Path | None = None, k
             gen = rgb_batch(generated)
             fake.add(ev, incep, gen)
             clip = {"clip": truth.pair.cross.name, "examples": [str(p) for p in examples.paths],
-                    **subject_scores(gen, truth, ghost),
-                    "l1": float(np.mean([l1(g, r) for g, r in zip(gen, truth.frames)])),
-                    "psnr": float(np.mean([psnr(g, r) for g, r in zip(gen, truth.frames)])),
-                    "ssim": float(np.mean([ssim(g, r) for g, r in zip(gen, truth.frames)])),
+                    **pixel_scores(gen, truth, ghost),
                     "warping_error": warping_error(gen, truth.flows, truth.confidence)}
+            if score_height is not None:
+                rescaled.append(pixel_scores(*downsampled(gen, truth, ghost, score_size)))
             l1s.append(clip["l1"])
             psnrs.append(clip["psnr"])
             ssims.append(clip["ssim"])
@@ -350,6 +381,9 @@ def evaluate(checkpoint: Path, task: str, out: Path, data: Path | None = None, k
         entry.update({"l1": float(np.mean(l1s)), "psnr": _finite(float(np.mean(psnrs))), "ssim": float(np.mean(ssims)),
                       "warping_error": float(np.mean(warps)),
                       "warping_error_ground_truth": ground_truth["warping_error"], "per_clip": per_clip})
+        if rescaled:
+            whole = {name: float(np.mean([c[name] for c in rescaled])) for name in ("l1", "psnr", "ssim")}
+            entry["rescaled"] = {"size": list(score_size), **pooled_subject_scores(rescaled), **whole}
         results[str(k)] = entry
     bar.close()
     attention, attention_rows, attention_labels = attention_by_view(synth, [t.pair for t in truths], n_frames)
