@@ -274,7 +274,7 @@ def test_attention_of_back_view_targets_is_split_between_a_front_and_a_back_exam
 
 
 def test_downsampled_scores_average_pixels_and_keep_masks_where_half_of_a_block_was_in_them():
-    from fsvid2vid.eval.evaluate import ClipTruth, downsampled, pixel_scores
+    from fsvid2vid.eval.evaluate import ClipTruth, downsampled, pixel_scores, rescaled_entry
 
     truth_frames = torch.rand(2, 3, 16, 16) * 1.6 - 0.8
     subject = torch.zeros(2, 16, 16, dtype=torch.bool)
@@ -292,6 +292,9 @@ def test_downsampled_scores_average_pixels_and_keep_masks_where_half_of_a_block_
     assert pixel_scores(generated - 0.2 + checker, truth, None)["l1"] == pytest.approx(0.2, abs=1e-5)
     small_gen, small, _ = downsampled(generated - 0.2 + checker, truth, None, (8, 8))
     assert pixel_scores(small_gen, small, None)["l1"] == pytest.approx(0, abs=1e-5)  # detail below the grid: forgiven
+    entry = rescaled_entry((8, 8), [pixel_scores(*downsampled(truth_frames, truth, subject, (8, 8)))])
+    assert entry["size"] == [8, 8] and entry["l1"] == 0 and entry["psnr"] is None  # a perfect clip: JSON-safe
+    json.dumps(entry, allow_nan=False)
 
 
 @pytest.mark.parametrize("case, message", [

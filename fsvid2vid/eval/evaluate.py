@@ -187,6 +187,13 @@ def downsampled(generated: torch.Tensor, truth: ClipTruth, ghost: torch.Tensor |
     return frames(generated), small, mask(ghost)
 
 
+def rescaled_entry(size: tuple[int, int], per_clip: list[dict[str, Any]]) -> dict[str, Any]:
+    """The report's ``rescaled`` entry: the clips' :func:`pixel_scores` at ``size``, subject scores pooled by
+    pixels, whole-frame ones averaged over clips (a perfect PSNR is null, as in the rest of the report)."""
+    whole = {name: _finite(float(np.mean([c[name] for c in per_clip]))) for name in ("l1", "psnr", "ssim")}
+    return {"size": list(size), **pooled_subject_scores(per_clip), **whole}
+
+
 def view_frames(views: list[float] | None, n_frames: int) -> dict[str, list[int]]:
     """The frames seen from the front (|yaw| < 45 degrees) and from behind (|yaw| > 135 degrees); none without
     views."""
@@ -382,8 +389,7 @@ def evaluate(checkpoint: Path, task: str, out: Path, data: Path | None = None, k
                       "warping_error": float(np.mean(warps)),
                       "warping_error_ground_truth": ground_truth["warping_error"], "per_clip": per_clip})
         if rescaled:
-            whole = {name: float(np.mean([c[name] for c in rescaled])) for name in ("l1", "psnr", "ssim")}
-            entry["rescaled"] = {"size": list(score_size), **pooled_subject_scores(rescaled), **whole}
+            entry["rescaled"] = rescaled_entry(score_size, rescaled)
         results[str(k)] = entry
     bar.close()
     attention, attention_rows, attention_labels = attention_by_view(synth, [t.pair for t in truths], n_frames)
