@@ -221,6 +221,8 @@ def test_attention_sums_computed_a_chunk_of_rows_at_a_time_match_the_whole_matri
     whole = {"mass": alpha.mean(dim=1).view(b, k, h, w),
              "share": alpha.unflatten(2, (k, h * w)).sum(dim=3).transpose(1, 2).reshape(b, k, h, w),
              "region_mass": region_mass(regions, alpha, k)}
+    by_definition = torch.einsum("bim,bri->bmr", alpha, regions.flatten(2)) / (h * w)  # mean_i alpha[i, m] rho[r, i]
+    torch.testing.assert_close(whole["region_mass"], by_definition.view(b, k, h, w, -1).permute(0, 1, 4, 2, 3))
     for rows in (1, 2, 3):
         chunked = attend(query, keys, regions, chunk_elements=rows * k * h * w)
         assert chunked.alpha is None
