@@ -411,6 +411,15 @@ def test_results_tables_mark_the_best_method_and_order_figure_7a(tmp_path):
     # the command: a plots folder that does not exist is a one-line error and exit status 2, no traceback
     assert results.main([str(tmp_path), "--plots", str(tmp_path / "missing")]) == 2
     assert results.main([str(tmp_path)]) == 0
+    # Figure 7(b) over seeds: the mean per K and the seeds' range, at the K that every seed's report has
+    (tmp_path / "dance-ours-seed1.json").write_text(json.dumps({"results": {
+        "1": {"pose_error_px": 4.0, "ssim": 0.6, "l1": None}, "2": {"pose_error_px": 1.0, "ssim": 0.6}}}))
+    ks, mean, low, high = results.figure7b(list(results.seed_runs(results.load_reports(tmp_path), "dance")["ours"]
+                                                .values()))
+    assert ks == [1, 2] and mean[0]["pose_error_px"] == 3.0 and (low[0]["ssim"], high[0]["ssim"]) == (0.6, 0.8)
+    assert "l1" not in mean[0] and mean[1]["pose_error_px"] == 1.25
+    assert [p.name for p in results.plot_figure7(results.load_reports(tmp_path), tmp_path, prefix="y")] == [
+        "y-fig7b.png"]
 
 
 @pytest.mark.parametrize("task", ["dance", "face", "street"])

@@ -5,7 +5,8 @@
 reads ``<task>-<method>.json`` (Table 1: methods ours, encoder, concat_style, adain) and ``dance-ours-s<N>.json``
 (Figure 7(a): ours trained on N subjects; the Table 1 run is the point at the full training set) written by
 ``scripts/reproduce.sh evaluate``, prints the tables as Markdown, and writes ``results-fig7a.png`` and
-``results-fig7b.png`` (Figure 7(b): ours at every K of its report) into ``--plots``.
+``results-fig7b.png`` (Figure 7(b): ours at every K of its reports, the mean over its training seeds
+``<task>-ours[-seed<N>]`` with their range as bars) into ``--plots``.
 """
 
 from __future__ import annotations
@@ -144,17 +145,34 @@ def plot_figure7(reports: dict[str, dict[str, Any]], out_dir: Path, task: str = 
         rows = [r["results"][min(r["results"], key=int)] for _, r in points]
         written.append(_plot_row([n for n, _ in points], rows, keys, "training subjects", 10,
                                  Path(out_dir) / f"{prefix}-fig7a.png"))
-    ours = reports.get(f"{task}-ours")
-    if ours is not None:
-        ks = sorted(ours["results"], key=int)
-        written.append(_plot_row([int(k) for k in ks], [ours["results"][k] for k in ks], keys,
-                                 "K (examples at test time)", 2, Path(out_dir) / f"{prefix}-fig7b.png"))
+    seeds = list(seed_runs(reports, task).get("ours", {}).values())
+    if seeds:
+        ks, mean, low, high = figure7b(seeds)
+        written.append(_plot_row(ks, mean, keys, "K (examples at test time)", 2, Path(out_dir) / f"{prefix}-fig7b.png",
+                                 low, high))
     return written
 
 
+def figure7b(runs: list[dict[str, Any]]) -> tuple[list[int], list[dict], list[dict], list[dict]]:
+    """Ours against K over its training seeds' reports: the K of every report, and per K the mean, the lowest and the
+    highest value of each metric over the seeds (one seed: all three the same)."""
+    ks = sorted(set.intersection(*(set(r["results"]) for r in runs)), key=int)
+    mean, low, high = [], [], []
+    for k in ks:
+        keys = set.intersection(*(set(r["results"][k]) for r in runs))
+        values = {key: [r["results"][k][key] for r in runs] for key in keys}
+        values = {key: v for key, v in values.items() if all(isinstance(x, int | float) for x in v)}
+        mean.append({key: sum(v) / len(v) for key, v in values.items()})
+        low.append({key: min(v) for key, v in values.items()})
+        high.append({key: max(v) for key, v in values.items()})
+    return [int(k) for k in ks], mean, low, high
+
+
 def _plot_row(xs: list[int], rows: list[dict[str, Any]], keys: list[tuple[str, str, bool]], xlabel: str,
-              log_base: int, out: Path) -> Path:
-    """One small plot per metric key: rows[i][key] against xs[i] on a log x axis; written atomically to ``out``."""
+              log_base: int, out: Path, low: list[dict[str, Any]] | None = None,
+              high: list[dict[str, Any]] | None = None) -> Path:
+    """One small plot per metric key: rows[i][key] against xs[i] on a log x axis, with bars from low[i][key] to
+    high[i][key] when given (the seeds' range); written atomically to ``out``."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -162,7 +180,13 @@ def _plot_row(xs: list[int], rows: list[dict[str, Any]], keys: list[tuple[str, s
 
     fig, axes = plt.subplots(1, len(keys), figsize=(2.6 * len(keys), 2.4), constrained_layout=True)
     for ax, (key, title, _) in zip(axes, keys):
-        ax.plot(xs, [row.get(key) for row in rows], "o-")
+        ys = [row.get(key) for row in rows]
+        if low is not None and high is not None and None not in ys:
+            below = [y - lo.get(key, y) for y, lo in zip(ys, low)]
+            above = [hi.get(key, y) - y for y, hi in zip(ys, high)]
+            ax.errorbar(xs, ys, yerr=[below, above], fmt="o-", capsize=2)
+        else:
+            ax.plot(xs, ys, "o-")
         ax.set_xscale("log", base=log_base)
         ax.set_xticks(xs, [str(x) for x in xs])
         ax.minorticks_off()
