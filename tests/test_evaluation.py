@@ -225,6 +225,7 @@ def test_evaluate_end_to_end(setup, tmp_path, capsys):
         assert 0 < entry["subject_color_distance"] < 1
         # the ghost region: where an example's dancer stood and the target's does not (the room in the truth)
         assert all(c["ghost_pixels"] > 0 for c in entry["per_clip"]) and 0 < entry["ghost_l1"] < 2
+        assert 0 < entry["ghost_reference_l1"] < 2  # the examples' room copied there without a network
         # version-2 clips record views: subject L1 split into frames seen from the front and from behind
         clips = entry["per_clip"]
         assert sum(c["front_pixels"] + c["back_pixels"] for c in clips) <= sum(c["subject_pixels"] for c in clips)
@@ -233,11 +234,12 @@ def test_evaluate_end_to_end(setup, tmp_path, capsys):
         # --score-height 32: the same pixel scores on the 64 x 48 frames averaged down to 32 x 24
         rescaled = entry["rescaled"]
         assert rescaled["size"] == [32, 24]
-        for key in ("subject_l1", "subject_psnr", "subject_ssim", "ghost_l1", "l1", "psnr", "ssim"):
+        for key in ("subject_l1", "subject_psnr", "subject_ssim", "ghost_l1", "ghost_reference_l1", "l1", "psnr",
+                    "ssim"):
             assert isinstance(rescaled[key], float), key
         assert rescaled["subject_l1"] > rescaled["l1"] and abs(rescaled["l1"] - entry["l1"]) < 0.5 * entry["l1"]
-    assert report["metrics"][:7] == ["subject_l1", "subject_psnr", "subject_ssim", "subject_color_distance",
-                                     "ghost_l1", "subject_l1_front", "subject_l1_back"]
+    assert report["metrics"][:8] == ["subject_l1", "subject_psnr", "subject_ssim", "subject_color_distance",
+                                     "ghost_l1", "ghost_reference_l1", "subject_l1_front", "subject_l1_back"]
     assert report["ground_truth"]["warping_error"] >= 0
     assert report["splits"] == ["train"] and "not unseen" in capsys.readouterr().err  # the fixture is a train split
     sheet = cv2.imread(str(out.with_suffix(".png")))
@@ -283,18 +285,49 @@ def test_downsampled_scores_average_pixels_and_keep_masks_where_half_of_a_block_
     subject[:, 12:14, 12] = True  # half of one: kept
     truth = ClipTruth(None, truth_frames, None, None, None, None, subject, None)
     generated = truth_frames + 0.2  # the same error everywhere: the same L1 at any size
-    small_gen, small, ghost = downsampled(generated, truth, subject, (8, 8))
+    small_gen, small, ghost, _ = downsampled(generated, truth, subject, (8, 8))
     assert small_gen.shape == (2, 3, 8, 8) and small.frames.shape == (2, 3, 8, 8) and ghost.shape == (2, 8, 8)
     assert small.subject[0, :4, :4].all() and small.subject[0, 6, 6] and int(small.subject[0].sum()) == 17
     scores = pixel_scores(small_gen, small, ghost)
     assert scores["l1"] == pytest.approx(0.2, abs=1e-5) and scores["subject_l1"] == pytest.approx(0.2, abs=1e-5)
     checker = (torch.arange(16)[:, None] + torch.arange(16)[None]) % 2 * 0.4 - 0.2  # +-0.2 on alternate pixels
     assert pixel_scores(generated - 0.2 + checker, truth, None)["l1"] == pytest.approx(0.2, abs=1e-5)
-    small_gen, small, _ = downsampled(generated - 0.2 + checker, truth, None, (8, 8))
+    small_gen, small, _, _ = downsampled(generated - 0.2 + checker, truth, None, (8, 8))
     assert pixel_scores(small_gen, small, None)["l1"] == pytest.approx(0, abs=1e-5)  # detail below the grid: forgiven
     entry = rescaled_entry((8, 8), [pixel_scores(*downsampled(truth_frames, truth, subject, (8, 8)))])
     assert entry["size"] == [8, 8] and entry["l1"] == 0 and entry["psnr"] is None  # a perfect clip: JSON-safe
     json.dumps(entry, allow_nan=False)
+
+
+def test_room_reference_copies_the_room_an_example_shows_and_inpaints_what_none_shows():
+    from fsvid2vid.eval.evaluate import ClipTruth, subject_scores
+    from fsvid2vid.eval.subject import room_reference
+
+    rng = np.random.default_rng(0)
+    room = rng.integers(0, 256, (32, 32, 3), dtype=np.uint8)  # the room, the same behind both examples
+    masks = np.zeros((2, 32, 32), bool)
+    masks[0, 4:12, 4:12] = True  # the subject of example 0 ...
+    masks[1, 20:28, 20:28] = True  # ... and of example 1, elsewhere
+    examples = np.stack([room, room]).copy()
+    examples[masks] = 255  # a white subject in each
+    both = room_reference(examples, masks)
+    assert np.array_equal(both, room)  # each example's subject is room the other one shows
+    one = room_reference(examples[:1], masks[:1])
+    assert np.array_equal(one[masks[1]], room[masks[1]])  # where the example shows the room: copied
+    hole = one[6:10, 6:10].astype(float)  # behind the subject: inpainted from the room around, not the white subject
+    assert hole.mean() < 200 and abs(hole.mean() - room.mean()) < 40
+    everywhere = room_reference(examples[:1], np.ones((1, 32, 32), bool))
+    assert np.array_equal(everywhere, examples[0])  # no room shown anywhere: the example as it is
+    # ghost_reference_l1: that room's L1 on the ghost pixels; 0 where the room is the truth there
+    truth_frames = torch.from_numpy(room).permute(2, 0, 1)[None].float().expand(3, -1, -1, -1) / 127.5 - 1
+    subject = torch.zeros(3, 32, 32, dtype=torch.bool)
+    subject[:, 28:, 28:] = True
+    ghost = torch.from_numpy(masks.any(0))[None].expand(3, -1, -1) & ~subject
+    truth = ClipTruth(None, truth_frames, None, None, None, None, subject, None)
+    scores = subject_scores(truth_frames + 0.1, truth, ghost, truth_frames[0])
+    assert scores["ghost_reference_l1"] == pytest.approx(0, abs=1e-6)
+    assert scores["ghost_l1"] == pytest.approx(0.1, abs=1e-5)
+    assert subject_scores(truth_frames, truth, ghost)["ghost_reference_l1"] is None  # no room given (street)
 
 
 @pytest.mark.parametrize("case, message", [

@@ -39,7 +39,7 @@ from tqdm import tqdm
 
 from fsvid2vid import __version__
 from fsvid2vid.atomic import atomic_path, check_output, write_json
-from fsvid2vid.data.encode import semantic_preview, tensor_to_rgb
+from fsvid2vid.data.encode import rgb_to_tensor, semantic_preview, tensor_to_rgb
 from fsvid2vid.data.layout import RGB_DIR, frame_name, read_image, read_meta, read_points
 from fsvid2vid.data.preview import sheet_row, stack_rows
 from fsvid2vid.data.views import wrap_angle
@@ -61,7 +61,7 @@ from fsvid2vid.eval.metrics import (
     warping_error,
 )
 from fsvid2vid.eval.pairs import CrossPair, cross_pairs, example_paths
-from fsvid2vid.eval.subject import ghost_masks, subject_masks
+from fsvid2vid.eval.subject import STILL_CAMERA_TASKS, ghost_masks, room_reference, subject_masks
 from fsvid2vid.eval.training import LABEL_LAYER, always_visible, machine_description, rgb_batch
 from fsvid2vid.infer.synthesizer import Synthesizer, driving_clip, load_examples
 from fsvid2vid.losses.flow import ground_truth_flow
@@ -130,18 +130,24 @@ def task_scores(task: str, readout: Readout, truths: list[ClipTruth], num_classe
 
 
 SUBJECT_METRICS = ("subject_l1", "subject_psnr", "subject_ssim", "subject_color_distance", "ghost_l1",
-                   "subject_l1_front", "subject_l1_back")
+                   "ghost_reference_l1", "subject_l1_front", "subject_l1_back")
 #: The pixel count that weighs each subject metric when clips are pooled.
-_POOL_WEIGHT = {"ghost_l1": "ghost_pixels", "subject_l1_front": "front_pixels", "subject_l1_back": "back_pixels"}
+_POOL_WEIGHT = {"ghost_l1": "ghost_pixels", "ghost_reference_l1": "ghost_pixels", "subject_l1_front": "front_pixels",
+                "subject_l1_back": "back_pixels"}
 
 
-def subject_scores(generated: torch.Tensor, truth: ClipTruth, ghost: torch.Tensor | None = None) -> dict[str, Any]:
+def subject_scores(generated: torch.Tensor, truth: ClipTruth, ghost: torch.Tensor | None = None,
+                   room: torch.Tensor | None = None) -> dict[str, Any]:
     """L1 / PSNR / SSIM and the colour distance on the subject's pixels of one clip: L1 and the colour histograms
     pooled over all its subject pixels, PSNR and SSIM averaged over the frames that show the subject;
     ``subject_pixels`` weighs the clip when pooling clips. ``ghost`` (T, H, W) bool: where the examples' subject was
-    and the target's is not (:func:`fsvid2vid.eval.subject.ghost_masks`); its L1 is ``ghost_l1``."""
+    and the target's is not (:func:`fsvid2vid.eval.subject.ghost_masks`); its L1 is ``ghost_l1``, and that of
+    ``room`` (3, H, W), the examples' room copied without a network (:func:`fsvid2vid.eval.subject.room_reference`),
+    ``ghost_reference_l1``."""
     ghost_pixels = 0 if ghost is None else int(ghost.sum())
     ghost_scores = {"ghost_l1": masked_l1(generated, truth.frames, ghost) if ghost_pixels else None,
+                    "ghost_reference_l1": (masked_l1(room.expand_as(truth.frames), truth.frames, ghost)
+                                           if ghost_pixels and room is not None else None),
                     "ghost_pixels": ghost_pixels}
     for side, frames in view_frames(truth.views, len(generated)).items():  # subject L1 on front / back views
         pixels = int(truth.subject[frames].sum()) if frames else 0
@@ -164,18 +170,20 @@ def subject_scores(generated: torch.Tensor, truth: ClipTruth, ghost: torch.Tenso
             "subject_pixels": int(mask.sum()), **ghost_scores}
 
 
-def pixel_scores(generated: torch.Tensor, truth: ClipTruth, ghost: torch.Tensor | None) -> dict[str, Any]:
+def pixel_scores(generated: torch.Tensor, truth: ClipTruth, ghost: torch.Tensor | None,
+                 room: torch.Tensor | None = None) -> dict[str, Any]:
     """One clip's subject scores and whole-frame L1 / PSNR / SSIM (per frame, averaged); generated (T, 3, H, W)."""
-    return {**subject_scores(generated, truth, ghost),
+    return {**subject_scores(generated, truth, ghost, room),
             "l1": float(np.mean([l1(g, r) for g, r in zip(generated, truth.frames)])),
             "psnr": float(np.mean([psnr(g, r) for g, r in zip(generated, truth.frames)])),
             "ssim": float(np.mean([ssim(g, r) for g, r in zip(generated, truth.frames)]))}
 
 
-def downsampled(generated: torch.Tensor, truth: ClipTruth, ghost: torch.Tensor | None, size: tuple[int, int]
-                ) -> tuple[torch.Tensor, ClipTruth, torch.Tensor | None]:
-    """The generated and true frames area-averaged to ``size`` (H, W), the subject and ghost masks with them (a small
-    pixel belongs to a mask when at least half of it did)."""
+def downsampled(generated: torch.Tensor, truth: ClipTruth, ghost: torch.Tensor | None, size: tuple[int, int],
+                room: torch.Tensor | None = None
+                ) -> tuple[torch.Tensor, ClipTruth, torch.Tensor | None, torch.Tensor | None]:
+    """The generated and true frames area-averaged to ``size`` (H, W), the subject and ghost masks and the room
+    reference with them (a small pixel belongs to a mask when at least half of it did)."""
 
     def frames(x: torch.Tensor) -> torch.Tensor:
         return F.interpolate(x.float(), size=size, mode="area")
@@ -184,7 +192,7 @@ def downsampled(generated: torch.Tensor, truth: ClipTruth, ghost: torch.Tensor |
         return None if m is None else frames(m[:, None].float())[:, 0] >= 0.5
 
     small = replace(truth, frames=frames(truth.frames), subject=mask(truth.subject))
-    return frames(generated), small, mask(ghost)
+    return frames(generated), small, mask(ghost), None if room is None else frames(room[None])[0]
 
 
 def rescaled_entry(size: tuple[int, int], per_clip: list[dict[str, Any]]) -> dict[str, Any]:
@@ -210,7 +218,7 @@ def pooled_subject_scores(per_clip: list[dict[str, Any]]) -> dict[str, float | N
     out: dict[str, float | None] = {}
     for name in SUBJECT_METRICS:
         weight = _POOL_WEIGHT.get(name, "subject_pixels")
-        clips = [c for c in per_clip if c.get(weight) and c[name] is not None]
+        clips = [c for c in per_clip if c.get(weight) and c.get(name) is not None]
         out[name] = _finite(float(np.average([c[name] for c in clips], weights=[c[weight] for c in clips]))) \
             if clips else None
     return out
@@ -357,6 +365,8 @@ def evaluate(checkpoint: Path, task: str, out: Path, data: Path | None = None, k
             examples = load_examples(paths, synth.layers)
             example_subject = subject_masks(truth.pair.own, read_meta(truth.pair.own), [int(p.stem) for p in paths])
             ghost = torch.from_numpy(ghost_masks(example_subject, truth.subject.numpy()))
+            room = (rgb_to_tensor(room_reference(np.stack([tensor_to_rgb(e) for e in examples.rgb]), example_subject))
+                    if task in STILL_CAMERA_TASKS else None)
             generated, groups = [], []
             for t, result in enumerate(synth.animate(examples, driving_clip(truth.pair.cross, n_frames))):
                 generated.append(result.rgb)
@@ -369,10 +379,10 @@ def evaluate(checkpoint: Path, task: str, out: Path, data: Path | None = None, k
             gen = rgb_batch(generated)
             fake.add(ev, incep, gen)
             clip = {"clip": truth.pair.cross.name, "examples": [str(p) for p in examples.paths],
-                    **pixel_scores(gen, truth, ghost),
+                    **pixel_scores(gen, truth, ghost, room),
                     "warping_error": warping_error(gen, truth.flows, truth.confidence)}
             if score_height is not None:
-                rescaled.append(pixel_scores(*downsampled(gen, truth, ghost, score_size)))
+                rescaled.append(pixel_scores(*downsampled(gen, truth, ghost, score_size, room)))
             l1s.append(clip["l1"])
             psnrs.append(clip["psnr"])
             ssims.append(clip["ssim"])

@@ -19,6 +19,9 @@ from fsvid2vid.data.layout import ClipMeta, frame_name, read_image, read_points
 from fsvid2vid.data.semantics import STREET_CLASSES
 
 MOVING_STREET_CLASSES = ("car",)
+#: The tasks whose clips are filmed by a camera that stands still, so the examples' room is the target's room where it
+#: stands (the street's camera drives): where :func:`room_reference` means something.
+STILL_CAMERA_TASKS = ("dance", "face")
 
 
 def subject_masks(clip_dir: Path, meta: ClipMeta, n_frames: int | list[int]) -> np.ndarray:
@@ -52,3 +55,28 @@ def ghost_masks(example_masks: np.ndarray, target_masks: np.ndarray) -> np.ndarr
     where the ground truth shows the background.
     """
     return example_masks.any(axis=0)[None] & ~target_masks
+
+
+def room_reference(example_rgb: np.ndarray, example_masks: np.ndarray) -> np.ndarray:
+    """The examples' room copied without a network: what a ghost-free copy of the room reaches on the ghost pixels.
+
+    example_rgb: (K, H, W, 3) uint8 example frames; example_masks: (K, H, W) bool, their subject -> (H, W, 3) uint8.
+    At each pixel the mean of the examples that show the room there (outside their subject widened by a rim of
+    H // 64 pixels, at least 1, for the subject's soft edge: the generator's gate does the same); where no example
+    shows it, OpenCV's inpainting (Telea) from the room around. It assumes a camera that stands still between the
+    examples and the target (:data:`STILL_CAMERA_TASKS`). With K = 1 every ghost pixel is room that no example
+    shows, so this is a guess from around it; more examples show more of the room behind each other's subject.
+    """
+    k, h, w = example_masks.shape
+    rim = max(1, h // 64)
+    kernel = np.ones((2 * rim + 1, 2 * rim + 1), np.uint8)
+    shows = np.stack([cv2.dilate(m.astype(np.uint8), kernel) == 0 for m in example_masks])  # (K, H, W) the room
+    count = shows.sum(axis=0)
+    mean = (example_rgb.astype(np.float64) * shows[..., None]).sum(axis=0) / np.maximum(count, 1)[..., None]
+    room = np.round(mean).clip(0, 255).astype(np.uint8)
+    hole = (count == 0).astype(np.uint8)
+    if not hole.any():
+        return room
+    if hole.all():  # no example shows any room: nothing to copy or inpaint from
+        return example_rgb[0].copy()
+    return cv2.inpaint(room, hole, 3, cv2.INPAINT_TELEA)
