@@ -17,6 +17,7 @@ import numpy as np
 
 from fsvid2vid.data.layout import ClipMeta, frame_name, read_image, read_points
 from fsvid2vid.data.semantics import STREET_CLASSES
+from fsvid2vid.models.generator import subject_rim
 
 MOVING_STREET_CLASSES = ("car",)
 #: The tasks whose clips are filmed by a camera that stands still, so the examples' room is the target's room where it
@@ -61,14 +62,13 @@ def room_reference(example_rgb: np.ndarray, example_masks: np.ndarray) -> np.nda
     """The examples' room copied without a network: what a ghost-free copy of the room reaches on the ghost pixels.
 
     example_rgb: (K, H, W, 3) uint8 example frames; example_masks: (K, H, W) bool, their subject -> (H, W, 3) uint8.
-    At each pixel the mean of the examples that show the room there (outside their subject widened by a rim of
-    H // 64 pixels, at least 1, for the subject's soft edge: the generator's gate does the same); where no example
-    shows it, OpenCV's inpainting (Telea) from the room around. It assumes a camera that stands still between the
+    At each pixel the mean of the examples that show the room there (outside their subject widened by the rim of
+    :func:`~fsvid2vid.models.generator.subject_rim`, as the generator's gate does); where no example shows it,
+    OpenCV's inpainting (Telea) from the room around. It assumes a camera that stands still between the
     examples and the target (:data:`STILL_CAMERA_TASKS`). With K = 1 every ghost pixel is room that no example
     shows, so this is a guess from around it; more examples show more of the room behind each other's subject.
     """
-    k, h, w = example_masks.shape
-    rim = max(1, h // 64)
+    rim = subject_rim(example_masks.shape[1])
     kernel = np.ones((2 * rim + 1, 2 * rim + 1), np.uint8)
     shows = np.stack([cv2.dilate(m.astype(np.uint8), kernel) == 0 for m in example_masks])  # (K, H, W) the room
     count = shows.sum(axis=0)

@@ -64,6 +64,12 @@ class FrameOutput:
     #                                        example (alpha summed over the example's positions); with attention
 
 
+def subject_rim(height: int) -> int:
+    """How many pixels the RGB subject's soft edge reaches past its labels in a frame ``height`` high: the example
+    gate widens the subject by it (and so does the evaluation's copy of the room, fsvid2vid.eval.subject)."""
+    return max(1, height // 64)
+
+
 class FewShotGenerator(nn.Module):
     """F: E (E_F, E_P, E_A) or a baseline style encoder, H, W/M for the previous frame and W_e/M_e for the example."""
 
@@ -87,7 +93,7 @@ class FewShotGenerator(nn.Module):
         if self.cfg.example_gate:  # the room behind each example's subject (its background label is gate_channels[0])
             b, k = example_rgb.shape[:2]
             subject = 1 - example_semantic[:, :, self.cfg.gate_channels[0], None].flatten(0, 1).float()
-            rim = max(1, example_rgb.shape[-2] // 64)  # the RGB subject's soft edge reaches past its labels
+            rim = subject_rim(example_rgb.shape[-2])
             subject = F.max_pool2d(subject, 2 * rim + 1, stride=1, padding=rim)
             room = fill_holes(example_rgb.flatten(0, 1).float(), 1 - subject)
             cache.room = room.to(example_rgb.dtype).unflatten(0, (b, k))
