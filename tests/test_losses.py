@@ -376,3 +376,52 @@ def test_share_choice_loss_pulls_each_pixels_share_to_the_example_whose_warp_fit
     torch.testing.assert_close(grad[..., 2:], torch.zeros_like(grad[..., 2:]))  # equal errors: uniform is right
     error_grad = torch.zeros_like(error, requires_grad=True)
     assert not share_choice_loss(share.detach().flatten(0, 1), error_grad.flatten(0, 1), e).requires_grad  # target
+
+
+class _MeanDiscriminator(torch.nn.Module):
+    """A stand-in discriminator: one scale, the frame's channel mean as its feature and as its logit."""
+
+    def forward(self, *inputs: torch.Tensor) -> list[list[torch.Tensor]]:
+        mean = inputs[-1].mean(dim=-3, keepdim=True)
+        return [[mean, mean]]
+
+
+def test_background_channel_of_each_task():
+    from fsvid2vid.data.encode import background_channel
+    from fsvid2vid.data.semantics import task_layers
+
+    assert background_channel(task_layers("dance")) == 3  # after the 3 skeleton channels, the parts' label 0
+    assert background_channel(task_layers("face")) is None  # a sketch has no background class
+    assert background_channel(task_layers("street")) is None  # sky is not "background"
+
+
+@pytest.mark.parametrize("background", [3, None])
+def test_raw_loss_counts_h_t_on_the_subject_and_its_rim_only(background):
+    from fsvid2vid.losses.config import LossConfig
+    from fsvid2vid.losses.objective import generator_losses
+    from fsvid2vid.models.rollout import ClipOutput
+
+    b, t, h, w = 1, 2, 64, 48  # subject_rim(64) = 1 pixel
+    semantic = torch.zeros(b, t, 18, h, w)
+    semantic[:, :, 3] = 1  # background everywhere ...
+    semantic[:, :, 3, 20:40, 10:30] = 0  # ... but a torso
+    semantic[:, :, 5, 20:40, 10:30] = 1
+    real = torch.rand(b, t, 3, h, w) * 2 - 1
+    raw = torch.zeros(b, t, 3, h, w, requires_grad=True)
+    clip = ClipOutput(frame=real.clone(), raw_prime=real.clone(), raw=raw, example_index=torch.zeros(b, t).long())
+    batch = {"semantic": semantic, "rgb": real, "example_rgb": real[:, :1], "example_semantic": semantic[:, :1]}
+    d = _MeanDiscriminator()
+    off = generator_losses(clip, batch, d, d, LossConfig(), [slice(3, 18)], False, background=background)
+    assert "raw" not in off  # weight 0: the term is not computed
+    terms = generator_losses(clip, batch, d, d, LossConfig(raw=10.0), [slice(3, 18)], False, background=background)
+    terms["raw"].backward()
+    grad = raw.grad.abs().sum(dim=2)  # (B, T, H, W)
+    assert (grad[:, :, 19:41, 9:31] > 0).all()  # the torso and its 1-pixel rim
+    if background is None:
+        assert (grad > 0).all()  # no background channel: the whole frame
+    else:
+        outside = torch.ones(h, w, dtype=torch.bool)
+        outside[19:41, 9:31] = False
+        assert (grad[:, :, outside] == 0).all()
+        expected = (real[:, :, :, 19:41, 9:31].abs().sum() / real.numel()).item()
+        assert terms["raw"].item() == pytest.approx(expected, rel=1e-5)

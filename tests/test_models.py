@@ -369,6 +369,41 @@ def test_attention_warp_with_one_example_is_eq_11():
             torch.testing.assert_close(a.frame, b.frame)
 
 
+def test_agreement_mix_takes_h_only_where_no_example_agrees():
+    from fsvid2vid.models.generator import agreement_mix
+
+    b, e, h, w = 1, 3, 4, 6
+    share = torch.softmax(torch.randn(b, e, 1, h, w), dim=1)
+    warped = torch.rand(b, e, 3, h, w)
+    raw = torch.rand(b, 3, h, w)
+    mask = torch.ones(b, e, 1, h, w)  # columns 0-1: none agrees
+    mask[:, 1, :, :, 2:4] = 0  # columns 2-3: only example 1 agrees
+    mask[:, :, :, :, 4:] = 0  # columns 4-5: all agree
+    out = agreement_mix(share, mask, warped, raw)
+    torch.testing.assert_close(out[..., :2], raw[..., :2])
+    torch.testing.assert_close(out[..., 2:4], warped[:, 1, :, :, 2:4])  # whatever its share
+    torch.testing.assert_close(out[..., 4:], (share * warped).sum(dim=1)[..., 4:])  # the attention's mix
+    one = agreement_mix(torch.ones(b, 1, 1, h, w), torch.full((b, 1, 1, h, w), 0.3), warped[:, :1], raw)  # eq. 11
+    torch.testing.assert_close(one, 0.7 * warped[:, 0] + 0.3 * raw)
+
+
+def test_agreement_mix_with_one_example_is_the_share_mix_and_differs_with_two():
+    torch.manual_seed(0)
+    cfg = tiny(example_warp="attention", example_gate=True, example_mask="labels")
+    share_model = FewShotGenerator(cfg.generator).eval()
+    agree_model = FewShotGenerator(tiny(example_warp="attention", example_gate=True, example_mask="labels",
+                                        example_mix="agreement").generator).eval()
+    agree_model.load_state_dict(share_model.state_dict())
+    with torch.no_grad():
+        for k, same in ((1, True), (2, False)):
+            example_rgb, example_semantic, semantics = inputs(cfg, batch=1, k=k)
+            a = run_clip(share_model, example_rgb, example_semantic, semantics)[-1].frame
+            b = run_clip(agree_model, example_rgb, example_semantic, semantics)[-1].frame
+            assert torch.allclose(a, b, atol=1e-5) == same
+    with pytest.raises(UserError, match="example_mix"):
+        tiny(example_mix="max")
+
+
 def test_attention_warp_trains_the_attention_towards_the_example_whose_warp_is_right():
     """Example 0 is the target frame itself, example 1 another picture: with the attention warp, the warp loss alone
     moves E_A's attention onto example 0; with the paper's argmax warp the same loss gives E_A no gradient."""

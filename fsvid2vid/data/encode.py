@@ -30,6 +30,17 @@ def label_channel_slices(layers: Sequence[SemanticLayer]) -> list[slice]:
     return slices
 
 
+def background_channel(layers: Sequence[SemanticLayer]) -> int | None:
+    """The channel of the stacked semantic tensor that marks the background (a label layer's class named
+    "background", e.g. the dance body-part map's 0), or None where no layer has one (face sketch, street labels)."""
+    start = 0
+    for layer in layers:
+        if layer.kind == "label" and "background" in layer.class_names:
+            return start + layer.class_names.index("background")
+        start += layer.channels
+    return None
+
+
 def rgb_to_tensor(rgb: np.ndarray) -> torch.Tensor:
     """(H, W, 3) uint8 -> (3, H, W) float32 in [-1, 1]."""
     return torch.from_numpy(np.ascontiguousarray(rgb)).permute(2, 0, 1).float().div_(127.5).sub_(1.0)

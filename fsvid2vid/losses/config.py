@@ -15,6 +15,9 @@ class LossConfig:
     temporal_gan: float = 1.0  # hinge GAN on the temporal discriminator (on by default; the anchors left it off)
     temporal_feature_matching: float = 10.0  # feature matching on the temporal discriminator
     l1: float = 10.0  # L1 between generated and real frames (final frame x_t and intermediate image h'_t)
+    raw: float = 0.0  # L1 of H's own image h_t against the real frame on the subject (dance: the body-part map's
+    #                   non-background, widened by the rim; whole frame for tasks without one), averaged over the
+    #                   frame: H must render the examples' subject itself, not only where the warped example fails
     flow: float = 10.0  # L1 between W's flow and OpenCV ground-truth flow where the latter is consistent
     warp: float = 10.0  # L1 between real frames and the real previous frame / example warped by the predicted flows
     mask: float = 10.0  # soft occlusion masks: 0 where the warp is right, 1 where it is wrong

@@ -13,11 +13,13 @@ from collections.abc import Callable
 from contextlib import AbstractContextManager, nullcontext
 
 import torch
+import torch.nn.functional as F
 from torch import Tensor, nn
 
 from fsvid2vid.losses.config import LossConfig
 from fsvid2vid.losses.flow import flow_loss, ground_truth_flow, label_warp_losses, mask_loss, warp_loss
 from fsvid2vid.losses.gan import Features, discriminator_hinge, feature_matching, generator_hinge
+from fsvid2vid.models.generator import subject_rim
 from fsvid2vid.models.layers import warp
 from fsvid2vid.models.rollout import ClipOutput
 
@@ -61,13 +63,15 @@ def discriminator_losses(image_d: nn.Module, temporal_d: nn.Module, batch: Batch
 
 def generator_losses(clip: ClipOutput, batch: Batch, image_d: nn.Module, temporal_d: nn.Module, cfg: LossConfig,
                      label_slices: list[slice], use_temporal: bool, vgg: nn.Module | None = None,
-                     autocast: Autocast = nullcontext) -> dict[str, Tensor]:
+                     autocast: Autocast = nullcontext, background: int | None = None) -> dict[str, Tensor]:
     """The generator's loss terms, each named as its weight in :class:`LossConfig`.
 
     clip: the generator's outputs for the batch; the discriminators are called as they are (frozen by the caller).
     - ``gan``, ``feature_matching``: the conditional image discriminator on every frame;
     - ``temporal_gan``, ``temporal_feature_matching``: the temporal discriminator on the sequence (``use_temporal``);
     - ``l1``: L1 of x_t and of h'_t to the real frames; ``vgg``: the perceptual loss when ``vgg`` is given;
+    - ``raw`` (when its weight is not 0): L1 of h_t on the subject (:func:`subject_weight`; ``background``: the
+      channel of s_t that marks the background, None for the whole frame);
     - ``flow``, ``warp``, ``mask``: W and M on the previous frame (t >= 1) against OpenCV ground-truth flow, and
       ``warp``, ``mask`` of the example warp (eq. 11) added in;
     - ``part_warp``, ``part_mask``: the example warp on the one-hot label layers at ``label_slices`` (anti-ghost).
@@ -87,6 +91,9 @@ def generator_losses(clip: ClipOutput, batch: Batch, image_d: nn.Module, tempora
             g["temporal_gan"] = generator_hinge(fake_v)
             g["temporal_feature_matching"] = feature_matching(fake_v, real_v)
     g["l1"] = (fake - real).abs().mean() + (clip.raw_prime.float() - real).abs().mean()
+    if cfg.raw > 0:  # H's own image on the subject: E's weights must carry the subject's look, not only the warp
+        subject = subject_weight(batch["semantic"], background)
+        g["raw"] = (subject * (clip.raw.float() - real).abs()).mean()
     if vgg is not None:
         g["vgg"] = vgg(fake.flatten(0, 1), real.flatten(0, 1))
     if clip.flow_prev is not None:  # W, M on the previous frame (t >= 1), supervised with the real frames
@@ -121,6 +128,19 @@ def generator_losses(clip: ClipOutput, batch: Batch, image_d: nn.Module, tempora
             g["part_warp"] = g.get("part_warp", 0) + part_warp
             g["part_mask"] = g.get("part_mask", 0) + part_mask
     return g
+
+
+def subject_weight(semantic: Tensor, background: int | None) -> Tensor | float:
+    """Where the raw loss counts: 1 on the subject, i.e. off s_t's background channel ``background`` widened by the
+    subject's rim (its hair and clothes reach past the labels), 0 elsewhere; 1 everywhere without a background channel.
+
+    semantic: (B, T, C_s, H, W) -> (B, T, 1, H, W), or the number 1.0 when ``background`` is None.
+    """
+    if background is None:
+        return 1.0
+    subject = 1 - semantic[:, :, background, None].flatten(0, 1).float()
+    rim = subject_rim(semantic.shape[-2])
+    return F.max_pool2d(subject, 2 * rim + 1, stride=1, padding=rim).unflatten(0, semantic.shape[:2])
 
 
 SHARE_TEMPERATURE = 0.1  # of the softmin over the examples' per-pixel warp errors (L1 on [-1, 1] images)

@@ -64,6 +64,9 @@ class GeneratorConfig:
     #                               that pixel's attention share of each example, so that each part of the frame can
     #                               come from the example that shows it and the warp's error trains E_A
     #                               (docs/model.md; needs attention)
+    example_mix: str = "share"  # how the attention warp mixes the K blends: "share", by the attention share alone;
+    #                             "agreement", by the share times each example's agreement (1 - m_k), so that a
+    #                             pixel takes h_t only where no example's warp agrees with s_t (docs/model.md)
     example_gate: bool = False  # trust the warped example only where its part/label map, warped by the same flow,
     #                             agrees with s_t: elsewhere (e.g. where the example's arm was and the frame has
     #                             background) h'_t takes h_t, which cuts the example's ghost (needs gate_channels)
@@ -103,6 +106,8 @@ class GeneratorConfig:
         if self.example_warp == "attention" and not (self.attention and self.conditioning == "ours"):
             raise UserError("example_warp 'attention' needs E_A (conditioning 'ours' with attention: true); "
                             "use example_warp 'argmax'")
+        if self.example_mix not in ("share", "agreement"):
+            raise UserError(f"unknown example_mix {self.example_mix!r}: choose share or agreement")
         if self.example_gate and not self.gate_channels:
             raise UserError("example_gate needs the task's one-hot label channels (gate_channels), and this task's "
                             "semantic maps have none (face): set example_gate false")

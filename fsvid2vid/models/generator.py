@@ -70,6 +70,19 @@ def subject_rim(height: int) -> int:
     return max(1, height // 64)
 
 
+def agreement_mix(share: Tensor, mask: Tensor, warped: Tensor, h: Tensor, eps: float = 1e-6) -> Tensor:
+    """h'_t of the attention warp mixed by agreement (``example_mix: agreement``; FewShotGenerator._warp_examples).
+
+    share a_k, mask m_k: (B, E, 1, H, W); warped w_k(e_k): (B, E, 3, H, W); h: h_t (B, 3, H, W) -> (B, 3, H, W).
+    Where every m_k is 1 the result is h_t; where exactly one example agrees (m_k = 0) it is that example's warp,
+    whatever its share.
+    """
+    use = share * (1 - mask)  # u_k
+    covered = 1 - mask.prod(dim=1)  # c: (B, 1, H, W)
+    mixed = (use * warped).sum(dim=1) / use.sum(dim=1).clamp_min(eps)
+    return covered * mixed + (1 - covered) * h
+
+
 class FewShotGenerator(nn.Module):
     """F: E (E_F, E_P, E_A) or a baseline style encoder, H, W/M for the previous frame and W_e/M_e for the example."""
 
@@ -143,8 +156,10 @@ class FewShotGenerator(nn.Module):
         "argmax": h'_t = (1 - m_e) * w_e(e_1) + m_e * h_t with e_1 the example of ``out.example_index``.
         "attention": every example k is warped and blended alike, and the K blends are mixed per pixel by the
         share of that pixel's attention falling on example k, a_k(i) = sum_j alpha[i, (k, j)] (upsampled from E_A's
-        resolution; the shares sum to 1): h'_t = sum_k a_k * ((1 - m_k) * w_k(e_k) + m_k * h_t). For K = 1 both are
-        eq. 11.
+        resolution; the shares sum to 1): h'_t = sum_k a_k * ((1 - m_k) * w_k(e_k) + m_k * h_t). With ``example_mix:
+        agreement`` the shares are reweighted per pixel by each example's agreement, so that h_t fills in only where
+        no example's warp fits: u_k = a_k * (1 - m_k), c = 1 - prod_k m_k (some example agrees),
+        h'_t = c * sum_k u_k * w_k(e_k) / sum_k u_k + (1 - c) * h_t. For K = 1 all three are eq. 11.
         The example gate compares the example's one-hot labels, warped by the same flow, with s_t's (a rule, no
         gradient): where the example's subject lands on the frame's background, the warped image shows the room
         behind the subject instead (``cache.room``) and is kept (g_k in [0, 1]: the warped subject on the frame's
@@ -189,7 +204,12 @@ class FewShotGenerator(nn.Module):
         out.flow_example, out.mask_example = flow.unflatten(0, (b, k)), mask.unflatten(0, (b, k))
         out.warped_example = warped.unflatten(0, (b, k))
         out.example_share = torch.ones_like(mask).unflatten(0, (b, k)) if share is None else share.to(h.dtype)
-        out.raw_prime = blend[:, 0] if share is None else (out.example_share * blend).sum(dim=1)
+        if share is None:
+            out.raw_prime = blend[:, 0]
+        elif self.cfg.example_mix == "share":
+            out.raw_prime = (out.example_share * blend).sum(dim=1)
+        else:  # "agreement"
+            out.raw_prime = agreement_mix(out.example_share, out.mask_example, out.warped_example, h)
 
     def _pick_example(self, semantic: Tensor, cache: ExampleCache, mass: Tensor | None) -> Tensor:
         """The example with the largest attention mass, or (no attention) the one whose s_e is nearest s_t in L1."""

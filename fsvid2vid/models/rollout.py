@@ -49,6 +49,7 @@ class ClipOutput:
 
     frame: Tensor  # x_t: (B, T, 3, H, W)
     raw_prime: Tensor  # h'_t: (B, T, 3, H, W)
+    raw: Tensor  # h_t, H's own image: (B, T, 3, H, W)
     example_index: Tensor  # (B, T) long: the example warped for each frame
     flow_prev: Tensor | None = None  # (B, T - 1, 2, H, W): frames t >= 1 only
     mask_prev: Tensor | None = None  # (B, T - 1, 1, H, W)

@@ -38,7 +38,7 @@ from tqdm import tqdm
 
 from fsvid2vid.atomic import atomic_path, write_json
 from fsvid2vid.data.dataset import FewShotBatchSampler, FewShotVideoDataset
-from fsvid2vid.data.encode import label_channel_slices, semantic_preview, tensor_to_rgb
+from fsvid2vid.data.encode import background_channel, label_channel_slices, semantic_preview, tensor_to_rgb
 from fsvid2vid.data.layout import OutputFolder
 from fsvid2vid.devices import resolve_device
 from fsvid2vid.errors import UserError
@@ -92,6 +92,7 @@ class Trainer:
         self.dataset = FewShotVideoDataset(cfg.data.root, max_stride=cfg.data.max_stride, augment=augment,
                                            seed=cfg.run.seed, example_choice=cfg.data.example_choice)
         self.label_slices = label_channel_slices(self.dataset.layers)
+        self.background = background_channel(self.dataset.layers)  # where the raw loss does not count
         m = cfg.model
         if self.dataset.task != cfg.task or self.dataset.semantic_channels != m.generator.semantic_nc:
             raise UserError(f"{cfg.data.root}: holds {self.dataset.task} clips with {self.dataset.semantic_channels} "
@@ -267,7 +268,7 @@ class Trainer:
         """Update the generator; the discriminators are frozen and called unwrapped (no gradient sync for them)."""
         self._set_d_grad(False)
         terms = generator_losses(clip, batch, self.image_d, self.temporal_d, self.cfg.loss, self.label_slices,
-                                 use_temporal, self.vgg, self._autocast)
+                                 use_temporal, self.vgg, self._autocast, self.background)
         total = weighted_total(terms, self.cfg.loss)
         ok = self._apply(total, self.opt_g, list(self.generator.parameters()))
         self._set_d_grad(True)
