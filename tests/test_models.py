@@ -389,7 +389,7 @@ def test_agreement_mix_takes_h_only_where_no_example_agrees():
 
 def test_agreement_mix_with_one_example_is_the_share_mix_and_differs_with_two():
     torch.manual_seed(0)
-    cfg = tiny(example_warp="attention", example_gate=True, example_mask="labels")
+    cfg = tiny(example_warp="attention", example_gate=True, example_mask="labels", example_mix="share")
     share_model = FewShotGenerator(cfg.generator).eval()
     agree_model = FewShotGenerator(tiny(example_warp="attention", example_gate=True, example_mask="labels",
                                         example_mix="agreement").generator).eval()

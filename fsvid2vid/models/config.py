@@ -64,9 +64,10 @@ class GeneratorConfig:
     #                               that pixel's attention share of each example, so that each part of the frame can
     #                               come from the example that shows it and the warp's error trains E_A
     #                               (docs/model.md; needs attention)
-    example_mix: str = "share"  # how the attention warp mixes the K blends: "share", by the attention share alone;
-    #                             "agreement", by the share times each example's agreement (1 - m_k), so that a
-    #                             pixel takes h_t only where no example's warp agrees with s_t (docs/model.md)
+    example_mix: str = "agreement"  # how the attention warp mixes the K blends: "agreement", by the attention share
+    #                                 times each example's agreement (1 - m_k), so that a pixel takes h_t only where
+    #                                 no example's warp agrees with s_t; "share", by the share alone (every file
+    #                                 written before 2026-12-03 was trained so, and runs with agreement; docs/model.md)
     example_gate: bool = False  # trust the warped example only where its part/label map, warped by the same flow,
     #                             agrees with s_t: elsewhere (e.g. where the example's arm was and the frame has
     #                             background) h'_t takes h_t, which cuts the example's ghost (needs gate_channels)

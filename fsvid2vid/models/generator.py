@@ -75,10 +75,10 @@ def agreement_mix(share: Tensor, mask: Tensor, warped: Tensor, h: Tensor, eps: f
 
     share a_k, mask m_k: (B, E, 1, H, W); warped w_k(e_k): (B, E, 3, H, W); h: h_t (B, 3, H, W) -> (B, 3, H, W).
     Where every m_k is 1 the result is h_t; where exactly one example agrees (m_k = 0) it is that example's warp,
-    whatever its share.
+    whatever its share; K copies of one example give that example's eq. 11.
     """
     use = share * (1 - mask)  # u_k
-    covered = 1 - mask.prod(dim=1)  # c: (B, 1, H, W)
+    covered = 1 - mask.amin(dim=1)  # c: (B, 1, H, W)
     mixed = (use * warped).sum(dim=1) / use.sum(dim=1).clamp_min(eps)
     return covered * mixed + (1 - covered) * h
 
@@ -158,7 +158,7 @@ class FewShotGenerator(nn.Module):
         share of that pixel's attention falling on example k, a_k(i) = sum_j alpha[i, (k, j)] (upsampled from E_A's
         resolution; the shares sum to 1): h'_t = sum_k a_k * ((1 - m_k) * w_k(e_k) + m_k * h_t). With ``example_mix:
         agreement`` the shares are reweighted per pixel by each example's agreement, so that h_t fills in only where
-        no example's warp fits: u_k = a_k * (1 - m_k), c = 1 - prod_k m_k (some example agrees),
+        no example's warp fits: u_k = a_k * (1 - m_k), c = 1 - min_k m_k (the best agreement),
         h'_t = c * sum_k u_k * w_k(e_k) / sum_k u_k + (1 - c) * h_t. For K = 1 all three are eq. 11.
         The example gate compares the example's one-hot labels, warped by the same flow, with s_t's (a rule, no
         gradient): where the example's subject lands on the frame's background, the warped image shows the room
