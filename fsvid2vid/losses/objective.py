@@ -13,13 +13,12 @@ from collections.abc import Callable
 from contextlib import AbstractContextManager, nullcontext
 
 import torch
-import torch.nn.functional as F
 from torch import Tensor, nn
 
 from fsvid2vid.losses.config import LossConfig
 from fsvid2vid.losses.flow import flow_loss, ground_truth_flow, label_warp_losses, mask_loss, warp_loss
 from fsvid2vid.losses.gan import Features, discriminator_hinge, feature_matching, generator_hinge
-from fsvid2vid.models.generator import subject_rim
+from fsvid2vid.models.generator import widened_subject
 from fsvid2vid.models.layers import warp
 from fsvid2vid.models.rollout import ClipOutput
 
@@ -138,9 +137,7 @@ def subject_weight(semantic: Tensor, background: int | None) -> Tensor | float:
     """
     if background is None:
         return 1.0
-    subject = 1 - semantic[:, :, background, None].flatten(0, 1).float()
-    rim = subject_rim(semantic.shape[-2])
-    return F.max_pool2d(subject, 2 * rim + 1, stride=1, padding=rim).unflatten(0, semantic.shape[:2])
+    return widened_subject(semantic[:, :, background, None].flatten(0, 1)).unflatten(0, semantic.shape[:2])
 
 
 SHARE_TEMPERATURE = 0.1  # of the softmin over the examples' per-pixel warp errors (L1 on [-1, 1] images)

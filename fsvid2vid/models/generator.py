@@ -70,6 +70,13 @@ def subject_rim(height: int) -> int:
     return max(1, height // 64)
 
 
+def widened_subject(background: Tensor) -> Tensor:
+    """The subject of a semantic map's background channel (N, 1, H, W): 1 - background, widened by
+    :func:`subject_rim` pixels (the RGB subject's soft edge), as float (N, 1, H, W)."""
+    rim = subject_rim(background.shape[-2])
+    return F.max_pool2d(1 - background.float(), 2 * rim + 1, stride=1, padding=rim)
+
+
 def agreement_mix(share: Tensor, mask: Tensor, warped: Tensor, h: Tensor, eps: float = 1e-6) -> Tensor:
     """h'_t of the attention warp mixed by agreement (``example_mix: agreement``; FewShotGenerator._warp_examples).
 
@@ -105,9 +112,7 @@ class FewShotGenerator(nn.Module):
         cache = ExampleCache(example_rgb, example_semantic, self.conditioning.encode(example_rgb, example_semantic))
         if self.cfg.example_gate:  # the room behind each example's subject (its background label is gate_channels[0])
             b, k = example_rgb.shape[:2]
-            subject = 1 - example_semantic[:, :, self.cfg.gate_channels[0], None].flatten(0, 1).float()
-            rim = subject_rim(example_rgb.shape[-2])
-            subject = F.max_pool2d(subject, 2 * rim + 1, stride=1, padding=rim)
+            subject = widened_subject(example_semantic[:, :, self.cfg.gate_channels[0], None].flatten(0, 1))
             room = fill_holes(example_rgb.flatten(0, 1).float(), 1 - subject)
             cache.room = room.to(example_rgb.dtype).unflatten(0, (b, k))
             cache.subject = subject.to(example_rgb.dtype).unflatten(0, (b, k))
@@ -200,16 +205,14 @@ class FewShotGenerator(nn.Module):
             if self.cfg.example_mask == "labels":  # the rule alone: M_e's opinion is not asked
                 mask = torch.zeros_like(mask)
             mask = (1 - ghost) * (1 - (1 - mask) * (1 - (disagree - ghost).clamp(0, 1)))
-        blend = ((1 - mask) * warped + mask * h.repeat_interleave(k, dim=0)).unflatten(0, (b, k))  # (B, E, 3, H, W)
         out.flow_example, out.mask_example = flow.unflatten(0, (b, k)), mask.unflatten(0, (b, k))
         out.warped_example = warped.unflatten(0, (b, k))
         out.example_share = torch.ones_like(mask).unflatten(0, (b, k)) if share is None else share.to(h.dtype)
-        if share is None:
-            out.raw_prime = blend[:, 0]
-        elif self.cfg.example_mix == "share":
-            out.raw_prime = (out.example_share * blend).sum(dim=1)
-        else:  # "agreement"
+        if share is not None and self.cfg.example_mix == "agreement":
             out.raw_prime = agreement_mix(out.example_share, out.mask_example, out.warped_example, h)
+        else:  # eq. 11 per example: (B, E, 3, H, W), then the one example, or mixed by the shares
+            blend = ((1 - mask) * warped + mask * h.repeat_interleave(k, dim=0)).unflatten(0, (b, k))
+            out.raw_prime = blend[:, 0] if share is None else (out.example_share * blend).sum(dim=1)
 
     def _pick_example(self, semantic: Tensor, cache: ExampleCache, mass: Tensor | None) -> Tensor:
         """The example with the largest attention mass, or (no attention) the one whose s_e is nearest s_t in L1."""
