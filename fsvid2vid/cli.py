@@ -150,6 +150,8 @@ def build_parser() -> argparse.ArgumentParser:
                  "fsvid2vid.infer.generate:generate")
     default_from(gen, gen.add_argument("--seed", type=int_arg, help="seed of the finetuning"),
                  "fsvid2vid.infer.generate:generate")
+    gen.add_argument("--workers", type=positive_int, help="frames synthesised at once, one torch thread each (default: "
+                     "the torch thread count on the CPU, 1 on a GPU; docs/inference.md)")
     add_model_run_options(gen, "fsvid2vid.infer.generate:generate", "existing outputs")
 
     export = commands.add_parser("export", help="export a training checkpoint's generator (fp16 safetensors)",
@@ -355,7 +357,8 @@ def _cmd_generate(args: argparse.Namespace) -> None:
                     example_semantics=args.example_semantics, retarget=args.retarget, frames_dir=args.frames_dir,
                     sheet=args.sheet, max_frames=args.max_frames, overwrite=args.overwrite, device=args.device,
                     progress=not args.quiet, finetune=args.finetune, seed=args.seed, attention_vis=args.attention_vis,
-                    precision=args.precision, space_check=not args.no_space_check, intermediates=args.intermediates)
+                    precision=args.precision, space_check=not args.no_space_check, intermediates=args.intermediates,
+                    workers=args.workers)
     for path in info["outputs"]:
         print(f"wrote {path}")
 

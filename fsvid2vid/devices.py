@@ -1,9 +1,12 @@
 """The ``--device`` / ``run.device`` value: checked once, with a one-line error for a name torch does not know, a
-CUDA device on a torch without CUDA, or a device index the machine does not have."""
+CUDA device on a torch without CUDA, or a device index the machine does not have; and torch's CPU thread count for
+a block of work."""
 
 from __future__ import annotations
 
+import contextlib
 import os
+from collections.abc import Iterator
 
 import torch
 
@@ -34,3 +37,14 @@ def resolve_device(name: str, option: str = "--device") -> torch.device:
     elif device.type != "cpu":
         raise UserError(f"{option} {name!r}: fsvid2vid runs on cpu or cuda devices, not {device.type}")
     return device
+
+
+@contextlib.contextmanager
+def torch_threads(n: int) -> Iterator[None]:
+    """Run the block with torch's intra-op thread count at ``n`` (process-wide), restored afterwards."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(n)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)

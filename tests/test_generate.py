@@ -8,8 +8,10 @@ import shutil
 import av
 import numpy as np
 import pytest
+import torch
 
 from fsvid2vid.cli import main
+from fsvid2vid.errors import UserError
 from fsvid2vid.infer.synthesizer import Synthesizer, driving_clip, load_examples
 from fsvid2vid.models.checkpoint import latest_checkpoint
 from fsvid2vid.models.generator_file import export_generator, load_generator
@@ -164,6 +166,35 @@ def test_memory_stays_flat_over_a_long_stream(trained):
         if i in (100, 599):
             rss.append(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
     assert rss[1] - rss[0] < 20_000, f"peak memory grew by {rss[1] - rss[0]} KiB over 500 frames"
+
+
+def test_frames_synthesised_ahead_in_threads_are_the_frames_made_one_at_a_time(trained):
+    """animate(workers=3) runs E, H and the example warp of several frames at once in threads and W/M in order: the
+    same frames, to the bit, as one frame at a time on one torch thread; torch's thread count is restored after a
+    full loop and after leaving early; workers < 1 is refused."""
+    _, model, dance_dir = trained
+    own, cross = _cross(dance_dir)
+    synth = Synthesizer.from_checkpoint(model, precision="fp32")
+    examples = load_examples([own / "rgb" / "000001.png", own / "rgb" / "000005.png"], synth.layers)
+    before = torch.get_num_threads()
+    try:
+        torch.set_num_threads(1)
+        one = [(r.rgb, r.output.frame) for r in synth.animate(examples, driving_clip(cross), workers=1)]
+        torch.set_num_threads(2)
+        ahead = [(r.rgb, r.output.frame) for r in synth.animate(examples, driving_clip(cross), workers=3)]
+        assert torch.get_num_threads() == 2
+        stream = synth.animate(examples, driving_clip(cross), workers=2)
+        next(stream)
+        assert torch.get_num_threads() == 1  # one torch thread per frame while frames are made in threads
+        stream.close()
+        assert torch.get_num_threads() == 2
+    finally:
+        torch.set_num_threads(before)
+    assert len(one) == len(ahead) > 4
+    for (rgb_a, frame_a), (rgb_b, frame_b) in zip(one, ahead):
+        assert np.array_equal(rgb_a, rgb_b) and torch.equal(frame_a, frame_b)
+    with pytest.raises(UserError, match="workers=0"):
+        next(synth.animate(examples, driving_clip(cross), workers=0))
 
 
 def test_load_generator_reports_its_config(trained):

@@ -506,6 +506,27 @@ def test_part_flow_carries_each_part_of_the_example_onto_the_frames_part():
     assert (warped[0, 2][frame[0, 2] > 0] > 0.99).all()  # the torso lands exactly on the torso
 
 
+def test_part_flow_is_its_definition_at_every_pixel():
+    """The matrix form of part_flow against the docstring's definition, pixel by pixel: a frame pixel x of part p
+    goes to c_e + a s_e,u u_e + b s_e,v v_e with (a, b) its coordinates in the frame's axes of part p."""
+    from fsvid2vid.data.semantics import DANCE_PART_PARENTS
+    from fsvid2vid.models.alignment import part_axes, part_flow
+
+    parents = list(DANCE_PART_PARENTS)
+    frame = _part_labels({1: (20, 10, 28, 19), 2: (18, 20, 30, 38), 3: (30, 20, 34, 30), 5: (12, 22, 17, 36)})
+    example = _part_labels({1: (25, 13, 31, 21), 2: (21, 23, 35, 43), 3: (35, 28, 45, 33), 5: (14, 20, 18, 40)})
+    flow = part_flow(frame, example, parents)
+    c_t, u_t, v_t, s_t, _ = part_axes(frame, parents)
+    c_e, u_e, v_e, s_e, _ = part_axes(example, parents)
+    for y, x in [(12, 22), (15, 27), (25, 20), (37, 29), (22, 31), (29, 33), (23, 13), (35, 16)]:
+        part = int(frame[0, :, y, x].argmax())
+        d = torch.tensor([float(x), float(y)]) - c_t[0, part]
+        a, b = d @ u_t[0, part] / s_t[0, part, 0], d @ v_t[0, part] / s_t[0, part, 1]
+        target = c_e[0, part] + a * s_e[0, part, 0] * u_e[0, part] + b * s_e[0, part, 1] * v_e[0, part]
+        torch.testing.assert_close(flow[0, :, y, x], target - torch.tensor([float(x), float(y)]), atol=1e-3,
+                                   rtol=1e-4)
+
+
 def test_part_alignment_starts_w_e_from_the_part_flow_and_is_refused_without_parts():
     cfg = tiny("dance", example_alignment="parts", example_gate=True)
     model = eval_model(cfg)

@@ -1,4 +1,4 @@
-"""Reading ahead and writing behind: order, errors at the right place, early stops."""
+"""Reading ahead, writing behind and mapping ahead: order, errors at the right place, early stops."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from fsvid2vid.infer.pipeline import WriteBehind, read_ahead
+from fsvid2vid.infer.pipeline import WriteBehind, map_ahead, read_ahead
 
 
 def test_read_ahead_keeps_the_order_and_runs_in_another_thread():
@@ -72,3 +72,52 @@ def test_write_behind_raises_the_first_error_and_skips_later_calls():
             for i in range(10):
                 behind.submit(write, i)
     assert out == [0, 1, 2]
+
+
+def test_map_ahead_keeps_the_order_and_runs_in_several_threads():
+    threads = set()
+    barrier = threading.Barrier(2, timeout=5)
+
+    def slow_square(x):
+        threads.add(threading.current_thread().name)
+        if x < 2:
+            barrier.wait()  # the first two items run at the same time, or this times out
+        time.sleep(0.002 * (x % 3))  # finishing out of order
+        return x * x
+
+    assert list(map_ahead(slow_square, range(30), workers=2)) == [(x, x * x) for x in range(30)]
+    assert len(threads) == 2 and all(name.startswith("fsvid2vid-map-ahead") for name in threads)
+
+
+def test_map_ahead_raises_the_error_at_its_item_and_stops_its_threads():
+    def fn(x):
+        if x == 4:
+            raise ValueError("frame 4 is bad")
+        return x
+
+    got = []
+    with pytest.raises(ValueError, match="frame 4 is bad"):
+        for item, _ in map_ahead(fn, range(100), workers=2):
+            got.append(item)
+    assert got == [0, 1, 2, 3]
+    time.sleep(0.05)
+    assert not [t for t in threading.enumerate() if t.name.startswith("fsvid2vid-map-ahead")]
+
+
+def test_leaving_map_ahead_early_reads_and_runs_a_bounded_number_of_items():
+    read, ran = [], []
+
+    def items():
+        for i in range(10_000):
+            read.append(i)
+            yield i
+
+    def fn(x):
+        ran.append(x)
+        return x
+
+    for item, _ in map_ahead(fn, items(), workers=2, depth=3):
+        if item == 5:
+            break
+    assert len(read) <= 5 + 3 and len(ran) <= len(read)
+    assert not [t for t in threading.enumerate() if t.name.startswith("fsvid2vid-map-ahead")]

@@ -40,6 +40,8 @@ def add_command(commands: argparse._SubParsersAction, handlers: dict) -> None:
                        help="with --preset: override a model field, e.g. model.generator.ngf=16 (repeatable)")
     infer.add_argument("--k", type=int, nargs="+", default=[1], help="numbers of example frames (default 1)")
     _add_common(infer, frames=("--frames", 20, "timed frames"), warmup=3)
+    infer.add_argument("--workers", type=int, help="frames synthesised at once, one torch thread each (default: the "
+                       "streaming API's, the torch thread count on the CPU); 1 for one frame at a time on --threads")
     infer.add_argument("--end-to-end", action="store_true",
                        help="also time `generate` on the driving clip (PNG reading, model, mp4) and report the ratio")
 
@@ -123,7 +125,7 @@ def run(args: argparse.Namespace) -> None:
         device = resolve_device(args.device)
         report = measure.report_header("infer", device, argv)
         bench_infer(_model_sources(args), args.k, args.precision, args.frames, args.warmup, device, report,
-                    args.end_to_end, args.profile, args.matmul_size)
+                    args.end_to_end, args.profile, args.matmul_size, args.workers)
         headers, cells = infer_table(report["rows"])
     else:
         from fsvid2vid.bench.train import bench_train, train_table

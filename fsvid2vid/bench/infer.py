@@ -1,10 +1,12 @@
 """``fsvid2vid bench infer``: the steady time per frame of a generator, through the streaming API.
 
 Per model, K and precision: a :class:`~fsvid2vid.infer.synthesizer.Synthesizer` animates pre-loaded inputs (a
-rendered benchmark clip, cycled: the model alone, no file reading), batch 1. The first ``warmup`` frames are not
-timed, the next frame is counted with ``torch.utils.flop_counter`` (not timed either), then ``frames`` frames are
-timed one by one; the median is the number. Optionally ``generate`` runs end to end on the same clip (reading PNGs,
-the model, writing an mp4), and ``torch.profiler`` records one more frame.
+rendered benchmark clip, cycled: the model alone, no file reading), batch 1, with ``workers`` frames synthesised at
+once (the API's default unless given). The first ``warmup`` frames are not timed, then ``frames`` frames are; the
+number is their total time over ``frames`` (frames made several at a time come out unevenly, so single calls do not
+measure the stream). FLOPs (``torch.utils.flop_counter``) and the optional ``torch.profiler`` record come from one
+frame of a one-worker stream, which runs in the calling thread. Optionally ``generate`` runs end to end on the same
+clip (reading PNGs, the model, writing an mp4).
 """
 
 from __future__ import annotations
@@ -109,7 +111,7 @@ def render_inputs(config: ModelConfig, folder: Path, driving_frames: int) -> Inp
 
 
 def stream_frames(synth: Synthesizer, examples: Examples, driving: list[DrivingFrame], frames: int, warmup: int,
-                  profile_top: int = 0) -> tuple[dict[str, Any], list[np.ndarray]]:
+                  profile_top: int = 0, workers: int | None = None) -> tuple[dict[str, Any], list[np.ndarray]]:
     """Time ``frames`` steady frames of ``synth`` on ``driving`` (cycled); returns the row and the first frames."""
     device = synth.device
     reset_cuda_peak(device)
@@ -117,8 +119,16 @@ def stream_frames(synth: Synthesizer, examples: Examples, driving: list[DrivingF
     rgb, semantic = (x[None].to(device, synth.dtype) for x in (examples.rgb, examples.semantic))
     with torch.no_grad():
         encode = timed(lambda: fast.encode_examples(rgb, semantic), 3, device)
+    workers = synth.default_workers() if workers is None else workers
+    # One frame with a previous frame, in this thread (a worker's operations are not seen by the counter).
+    single = synth.animate(examples, itertools.cycle(driving), workers=1)
+    next(single)
+    flops, by_op, by_module = count_flops(lambda: next(single), depth=2)
+    profile = profile_ops(lambda: next(single), device, profile_top) if profile_top else None
+    single.close()
+
     kept: list[np.ndarray] = []
-    stream = synth.animate(examples, itertools.cycle(driving))
+    stream = synth.animate(examples, itertools.cycle(driving), workers=workers)
 
     def next_frame() -> None:
         frame = next(stream)
@@ -126,19 +136,17 @@ def stream_frames(synth: Synthesizer, examples: Examples, driving: list[DrivingF
             kept.append(frame.rgb)
 
     timed(next_frame, warmup, device)
-    flops, by_op, by_module = count_flops(next_frame, depth=2)
     rss_warm = peak_rss_mib()
-    seconds = timed(next_frame, frames, device)
+    calls = timed(next_frame, frames, device)
     rss_end, cuda_end = peak_rss_mib(), cuda_peak_mib(device)
-    profile = profile_ops(next_frame, device, profile_top) if profile_top else None
     stream.close()
-    per_frame = median(seconds)
-    row = {"batch": 1, "frames": frames, "warmup": warmup, "seconds_per_frame": per_frame,
-           "frames_per_second": 1 / per_frame, "seconds_min": min(seconds), "seconds_max": max(seconds),
-           "seconds": [round(s, 6) for s in seconds], "encode_seconds": median(encode), "flops_per_frame": flops,
-           "gflop_per_s": flops / per_frame / 1e9, "flops_by_op": by_op, "flops_by_module": by_module,
-           "peak_rss_after_warmup_mib": rss_warm, "peak_rss_mib": rss_end, "cuda_peak_mib": cuda_end,
-           "psnr_vs_fp32": None, "end_to_end": None, "profile": profile}
+    per_frame = sum(calls) / frames
+    row = {"batch": 1, "workers": workers, "frames": frames, "warmup": warmup, "seconds_per_frame": per_frame,
+           "frames_per_second": 1 / per_frame, "call_seconds_median": median(calls), "seconds_min": min(calls),
+           "seconds_max": max(calls), "seconds": [round(s, 6) for s in calls], "encode_seconds": median(encode),
+           "flops_per_frame": flops, "gflop_per_s": flops / per_frame / 1e9, "flops_by_op": by_op,
+           "flops_by_module": by_module, "peak_rss_after_warmup_mib": rss_warm, "peak_rss_mib": rss_end,
+           "cuda_peak_mib": cuda_end, "psnr_vs_fp32": None, "end_to_end": None, "profile": profile}
     return row, kept
 
 
@@ -149,23 +157,23 @@ def psnr_uint8(a: list[np.ndarray], b: list[np.ndarray]) -> float:
     return float("inf") if mse == 0 else float(10 * np.log10(255.0**2 / mse))
 
 
-def end_to_end(checkpoint: Path, inputs: Inputs, k: int, out: Path, device: torch.device, precision: str
-               ) -> dict[str, Any]:
+def end_to_end(checkpoint: Path, inputs: Inputs, k: int, out: Path, device: torch.device, precision: str,
+               workers: int | None = None) -> dict[str, Any]:
     """``fsvid2vid generate`` on the driving clip: its own seconds per frame (reading the driving PNGs, the model,
     the mp4) and the set-up before its first frame (loading the file and the examples)."""
     from fsvid2vid.infer.generate import generate
 
     start = time.perf_counter()
     info = generate(checkpoint, inputs.example_paths(k), inputs.driving_clip, out, device=str(device),
-                    progress=False, precision=precision, overwrite=True)
+                    progress=False, precision=precision, overwrite=True, workers=workers)
     total = time.perf_counter() - start
     return {"frames": info["frames"], "seconds_per_frame": info["seconds"] / info["frames"],
             "setup_seconds": total - info["seconds"]}
 
 
 def bench_model(source: ModelSource, k_values: list[int], precisions: list[str], frames: int, warmup: int,
-                device: torch.device, end_to_end_run: bool = False, profile_top: int = 0, matmul_size: int = 2048
-                ) -> list[dict[str, Any]]:
+                device: torch.device, end_to_end_run: bool = False, profile_top: int = 0, matmul_size: int = 2048,
+                workers: int | None = None) -> list[dict[str, Any]]:
     """The rows of one model: one per (K, precision)."""
     generator, config = source.load()
     parameters = sum(p.numel() for p in generator.parameters())
@@ -187,11 +195,12 @@ def bench_model(source: ModelSource, k_values: list[int], precisions: list[str],
             for precision in resolved:
                 rate = matmul_rate(device, precision, matmul_size)
                 row, outputs[precision] = stream_frames(synths[precision], examples, inputs.driving, frames, warmup,
-                                                        profile_top)
+                                                        profile_top, workers)
                 row = {"model": source.name, "task": config.task, "height": config.height, "width": config.width,
                        "parameters": parameters, "K": k, "precision": precision, "matmul_gflop_s": rate, **row}
                 if end_to_end_run:
-                    e2e = end_to_end(checkpoint, inputs, k, folder / f"out-{k}-{precision}.mp4", device, precision)
+                    e2e = end_to_end(checkpoint, inputs, k, folder / f"out-{k}-{precision}.mp4", device, precision,
+                                     row["workers"])
                     e2e["ratio_to_model"] = e2e["seconds_per_frame"] / row["seconds_per_frame"]
                     row["end_to_end"] = e2e
                 rows.append(row)
@@ -203,17 +212,19 @@ def bench_model(source: ModelSource, k_values: list[int], precisions: list[str],
 
 def bench_infer(sources: list[ModelSource], k_values: list[int], precisions: list[str], frames: int, warmup: int,
                 device: torch.device, report: dict[str, Any], end_to_end_run: bool = False, profile_top: int = 0,
-                matmul_size: int = 2048) -> dict[str, Any]:
+                matmul_size: int = 2048, workers: int | None = None) -> dict[str, Any]:
     """Fill ``report`` (from :func:`~fsvid2vid.bench.measure.report_header`) with the matmul rates and the rows."""
     if min(k_values) < 1 or max(k_values) > EXAMPLE_FRAMES:
         raise UserError(f"--k {min(k_values) if min(k_values) < 1 else max(k_values)} is invalid: K (example frames) "
                         f"must be from 1 to {EXAMPLE_FRAMES}, the frames of the examples' clip")
     if frames < 1 or warmup < 0:
         raise UserError(f"--frames {frames} --warmup {warmup}: need at least 1 timed frame and warmup >= 0")
+    if workers is not None and workers < 1:
+        raise UserError(f"--workers {workers} is invalid: synthesise at least one frame at a time")
     report["settings"] = {"k": k_values, "precisions": precisions, "frames": frames, "warmup": warmup,
-                          "end_to_end": end_to_end_run, "batch": 1}
+                          "end_to_end": end_to_end_run, "batch": 1, "workers": workers}
     rows = [row for source in sources for row in bench_model(
-        source, k_values, precisions, frames, warmup, device, end_to_end_run, profile_top, matmul_size)]
+        source, k_values, precisions, frames, warmup, device, end_to_end_run, profile_top, matmul_size, workers)]
     return add_rows(report, rows, device, matmul_size)
 
 def infer_table(rows: list[dict[str, Any]]) -> tuple[list[str], list[list[str]]]:
@@ -221,12 +232,13 @@ def infer_table(rows: list[dict[str, Any]]) -> tuple[list[str], list[list[str]]]
     gpu = any(r["cuda_peak_mib"] is not None for r in rows)
     psnr = any(r["psnr_vs_fp32"] is not None for r in rows)
     e2e = any(r["end_to_end"] for r in rows)
-    headers = ["model", "task", "H x W", "K", "precision", "s/frame", "frames/s", "encode ms", "GFLOP/frame", "GFLOP/s",
-               "matmul GFLOP/s", "of matmul", "peak RSS MiB"] + ["GPU MiB"] * gpu + ["PSNR vs fp32"] * psnr \
+    headers = ["model", "task", "H x W", "K", "precision", "workers", "s/frame", "frames/s", "encode ms", "GFLOP/frame",
+               "GFLOP/s", "matmul GFLOP/s", "of matmul", "peak RSS MiB"] + ["GPU MiB"] * gpu + ["PSNR vs fp32"] * psnr \
         + ["e2e s/frame", "e2e / model"] * e2e
     cells = []
     for r in rows:
         row = [r["model"], r["task"], f"{r['height']} x {r['width']}", str(r["K"]), r["precision"],
+               str(r["workers"]),
                f"{r['seconds_per_frame']:.4f}", f"{r['frames_per_second']:.1f}", f"{r['encode_seconds'] * 1e3:.1f}",
                fmt(r["flops_per_frame"] / 1e9), f"{r['gflop_per_s']:.1f}", f"{r['matmul_gflop_s']:.0f}",
                f"{r['matmul_share']:.0%}", f"{r['peak_rss_mib']:.0f}"]

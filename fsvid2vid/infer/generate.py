@@ -49,7 +49,7 @@ def generate(checkpoint: Path, examples: list[Path], driving: Path, out: Path, s
              overwrite: bool = False, device: str = "cpu", progress: bool = True, finetune: int = 0,
              seed: int = 0, attention_vis: Path | None = None, example_semantics: list[Path] | None = None,
              retarget: bool = True, space_check: bool = True, precision: str = "auto",
-             intermediates: Path | None = None) -> dict[str, Any]:
+             intermediates: Path | None = None, workers: int | None = None) -> dict[str, Any]:
     """Write ``out`` (mp4) and ``out``.json (metadata); with ``side_by_side`` also ``<out stem>-side-by-side.mp4``
     (semantic | examples | generated | ground truth when the driving clip has RGB frames); with ``sheet`` a PNG:
     the examples, then semantic | generated | ground truth for four frames spread over the clip; with
@@ -90,7 +90,7 @@ def generate(checkpoint: Path, examples: list[Path], driving: Path, out: Path, s
                 attention_out = folders.enter_context(FolderOfNewFiles(attention_vis, "--attention-vis", overwrite))
             return _generate(checkpoint, examples, driving, out, side, side_by_side, frames_out, attention_out, sheet,
                              max_frames, device, progress, finetune, seed, example_semantics, retarget, space_check,
-                             precision, intermediates_out)
+                             precision, intermediates_out, workers)
     except BaseException:
         for target in created:  # what this run wrote before it failed (a file it replaced stays complete)
             if target.exists():
@@ -102,7 +102,7 @@ def _generate(checkpoint: Path, examples: list[Path], driving: Path, out: Path, 
               frames_out: FolderOfNewFiles | None, attention_out: FolderOfNewFiles | None, sheet: Path | None,
               max_frames: int | None, device: str, progress: bool, finetune: int, seed: int,
               example_semantics: list[Path] | None, retarget: bool, space_check: bool, precision: str,
-              intermediates_out: FolderOfNewFiles | None) -> dict[str, Any]:
+              intermediates_out: FolderOfNewFiles | None, workers: int | None) -> dict[str, Any]:
     attention = attention_out is not None
     synth = Synthesizer.from_checkpoint(checkpoint, device, precision)
     g = synth.config.generator
@@ -181,7 +181,7 @@ def _generate(checkpoint: Path, examples: list[Path], driving: Path, out: Path, 
 
         # The driving frames are read ahead and the outputs written behind, in threads: the model does not wait.
         with WriteBehind() as behind:
-            for i, result in enumerate(synth.animate(ex, read_ahead(frames))):
+            for i, result in enumerate(synth.animate(ex, read_ahead(frames), workers=workers)):
                 behind.submit(emit, i, result)
                 bar.update()
         count, seconds = video.count, time.perf_counter() - started
@@ -190,6 +190,7 @@ def _generate(checkpoint: Path, examples: list[Path], driving: Path, out: Path, 
             "K": len(ex.paths), "driving": str(driving), "frames": count, "fps": fps, "finetune_steps": finetune,
             "finetune_l1_first_last": [round(x, 4) for x in finetune_losses[:1] + finetune_losses[-1:]],
             "seed": seed, "seconds": round(seconds, 3), "device": str(device), "precision": synth.precision,
+            "workers": synth.default_workers() if workers is None else workers,
             "torch": torch.__version__,
             "examples_detected": ex_set.extracted, "driving_video": real.counts if real is not None else None,
             "retargeted": bool(real is not None and real.retargeted),

@@ -4,6 +4,8 @@
         ...
     with WriteBehind() as behind:                          # a thread encodes while the model runs
         behind.submit(video.write, rgb)
+    for item, result in map_ahead(fn, items, workers=2):   # fn on several items at once, results in order
+        ...
 
 PNG and video decoding (OpenCV, PyAV), mp4 encoding and torch's kernels release the GIL, so the threads do real
 work in parallel. Errors in a thread reach the caller on its next call; closing stops the threads.
@@ -13,10 +15,13 @@ from __future__ import annotations
 
 import queue
 import threading
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any, TypeVar
 
 T = TypeVar("T")
+R = TypeVar("R")
 _DONE = object()
 
 
@@ -115,3 +120,27 @@ class WriteBehind:
             self._error = self._error or exc
             self._calls.put(None)
             self._thread.join()
+
+
+def map_ahead(fn: Callable[[T], R], items: Iterable[T], workers: int, depth: int | None = None
+              ) -> Iterator[tuple[T, R]]:
+    """(item, fn(item)) for each of ``items``, in order, with ``fn`` run in ``workers`` threads on up to ``depth``
+    items (default 2 x workers) ahead of the consumer.
+
+    ``items`` is read in the consumer's thread; an exception of ``fn`` is raised here at its item. Leaving the loop
+    early cancels what has not started and waits for what has.
+    """
+    depth = max(depth or 2 * workers, workers)
+    pending: deque[tuple[T, Future]] = deque()
+    pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="fsvid2vid-map-ahead")
+    try:
+        for item in items:
+            pending.append((item, pool.submit(fn, item)))
+            if len(pending) >= depth:
+                item, future = pending.popleft()
+                yield item, future.result()
+        while pending:
+            item, future = pending.popleft()
+            yield item, future.result()
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)

@@ -32,7 +32,9 @@ from fsvid2vid.data.layout import (
     read_meta,
 )
 from fsvid2vid.data.semantics import SemanticLayer, task_layers
+from fsvid2vid.devices import torch_threads
 from fsvid2vid.errors import UserError
+from fsvid2vid.infer.pipeline import map_ahead
 from fsvid2vid.models import FewShotGenerator, FrameOutput, ModelConfig
 from fsvid2vid.models.generator_file import load_generator
 from fsvid2vid.models.precision import DTYPES, inference_generator, resolve_precision
@@ -232,26 +234,59 @@ class Synthesizer:
         return finetune(self.generator, examples.rgb.to(self.device), examples.semantic.to(self.device), steps, lr,
                         seed)
 
+    def default_workers(self) -> int:
+        """How many frames :meth:`animate` synthesises at once by default: torch's CPU thread count on the CPU (one
+        torch thread each), 1 on other devices."""
+        return torch.get_num_threads() if self.device.type == "cpu" else 1
+
     @torch.no_grad()
-    def animate(self, examples: Examples, driving: Iterable[DrivingFrame], attention: bool = False
-                ) -> Iterator[GeneratedFrame]:
+    def animate(self, examples: Examples, driving: Iterable[DrivingFrame], attention: bool = False,
+                workers: int | None = None) -> Iterator[GeneratedFrame]:
         """Yield one generated frame per driving frame; the examples are encoded once.
 
         ``attention``: each frame's output also carries alpha itself (``output.attention``, B x N x K N numbers:
         for pictures of it); without it only its sums (``output.attention_share``), which is faster.
+        ``workers``: how many frames are synthesised at once (E, H and the example warp, which do not depend on
+        earlier frames, each frame in a thread of its own), ahead of W/M, which runs frame after frame. Default:
+        :meth:`default_workers`. With more than one, torch runs one CPU thread per operation while the frames are
+        made (restored when the loop ends): a frame's operations are too small to share out between threads
+        (docs/performance.md). The frames are the same as with one worker on one torch thread.
         """
         self.check(examples)
+        workers = self.default_workers() if workers is None else workers
+        if workers < 1:
+            raise UserError(f"workers={workers}: synthesise at least one frame at a time (workers >= 1)")
         device, dtype = self.device, self.dtype
-        self.inference_generator.conditioning.keep_attention = attention
-        rollout = Rollout(self.inference_generator, examples.rgb[None].to(device, dtype),
-                          examples.semantic[None].to(device, dtype))
-        for index, frame in enumerate(driving):
-            semantic = frame.semantic[None].to(device, dtype)
-            if semantic.shape[1:] != examples.semantic.shape[1:]:
-                raise UserError(f"driving frame {index}: semantic map of shape {tuple(semantic.shape[1:])} does not "
-                                f"match the examples' {tuple(examples.semantic.shape[1:])}")
-            out = as_float(rollout.step(semantic))
-            yield GeneratedFrame(tensor_to_rgb(out.frame[0]), out, frame)
+        fast = self.inference_generator
+        fast.conditioning.keep_attention = attention
+
+        def inputs() -> Iterator[tuple[DrivingFrame, torch.Tensor]]:
+            for index, frame in enumerate(driving):
+                semantic = frame.semantic[None].to(device, dtype)
+                if semantic.shape[1:] != examples.semantic.shape[1:]:
+                    raise UserError(f"driving frame {index}: semantic map of shape {tuple(semantic.shape[1:])} "
+                                    f"does not match the examples' {tuple(examples.semantic.shape[1:])}")
+                yield frame, semantic
+
+        def encoded() -> Rollout:
+            return Rollout(fast, examples.rgb[None].to(device, dtype), examples.semantic[None].to(device, dtype))
+
+        if workers == 1:
+            rollout = encoded()
+            for frame, semantic in inputs():
+                out = as_float(rollout.step(semantic))
+                yield GeneratedFrame(tensor_to_rgb(out.frame[0]), out, frame)
+            return
+
+        def synthesize(item: tuple[DrivingFrame, torch.Tensor]) -> FrameOutput:
+            with torch.no_grad():  # grad mode is per thread
+                return fast.synthesize(item[1], rollout.cache)
+
+        with torch_threads(1):
+            rollout = encoded()
+            for (frame, semantic), synthesized in map_ahead(synthesize, inputs(), workers):
+                out = as_float(rollout.step(semantic, synthesized))
+                yield GeneratedFrame(tensor_to_rgb(out.frame[0]), out, frame)
 
 
 def as_float(out: FrameOutput) -> FrameOutput:

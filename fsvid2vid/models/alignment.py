@@ -22,6 +22,13 @@ MIN_PIXELS = 4.0
 ELONGATED = 1.3
 
 
+def pixel_coordinates(h: int, w: int, device: torch.device, dtype: torch.dtype = torch.float32) -> Tensor:
+    """(HW, 3): each pixel's (x, y, 1), row after row."""
+    ys, xs = torch.meshgrid(torch.arange(h, dtype=dtype, device=device), torch.arange(w, dtype=dtype, device=device),
+                            indexing="ij")
+    return torch.stack((xs.flatten(), ys.flatten(), torch.ones_like(xs).flatten()), dim=1)
+
+
 def part_axes(labels: Tensor, parents: list[int]) -> tuple[Tensor, Tensor, Tensor, Tensor, Tensor]:
     """Each part's frame of axes from its label mass.
 
@@ -31,15 +38,21 @@ def part_axes(labels: Tensor, parents: list[int]) -> tuple[Tensor, Tensor, Tenso
     (N, P, 2) standard deviations along u and v (at least 0.5 px), and mass (N, P) in pixels.
     """
     n, p, h, w = labels.shape
-    labels = labels.float()
-    ys, xs = torch.meshgrid(torch.arange(h, dtype=torch.float32, device=labels.device),
-                            torch.arange(w, dtype=torch.float32, device=labels.device), indexing="ij")
-    grid = torch.stack((xs, ys)).view(1, 1, 2, h * w)
-    mass = labels.sum(dim=(2, 3))  # (N, P)
-    weights = labels.flatten(2)[:, :, None] / mass.clamp_min(1e-6)[..., None, None]  # (N, P, 1, HW)
-    centre = (weights * grid).sum(-1)  # (N, P, 2)
-    d = grid - centre[..., None]  # (N, P, 2, HW)
-    cov = torch.einsum("npix,npjx->npij", weights.expand_as(d) * d, d) + 1e-3 * torch.eye(2, device=labels.device)
+    # The label mass's moments as one matrix product with each pixel's (x, y, 1, x^2, xy, y^2), in float64: the
+    # covariance E[x x^T] - c c^T cancels numbers of the frame size squared.
+    xy1 = pixel_coordinates(h, w, labels.device, torch.float64)
+    x, y = xy1[:, 0], xy1[:, 1]
+    monomials = torch.stack((x, y, xy1[:, 2], x * x, x * y, y * y), dim=1)  # (HW, 6)
+    moments = labels.flatten(2).double() @ monomials  # (N, P, 6)
+    mass = moments[..., 2]
+    m = moments / mass.clamp_min(1e-6)[..., None]
+    centre = m[..., :2]  # (N, P, 2)
+    cxx = m[..., 3] - centre[..., 0] ** 2
+    cxy = m[..., 4] - centre[..., 0] * centre[..., 1]
+    cyy = m[..., 5] - centre[..., 1] ** 2
+    cov = torch.stack((cxx, cxy, cxy, cyy), dim=-1).view(n, p, 2, 2).float()
+    cov = cov + 1e-3 * torch.eye(2, device=labels.device)
+    centre, mass = centre.float(), mass.float()
     eigenvalues, eigenvectors = torch.linalg.eigh(cov)  # ascending
     major = eigenvectors[..., 1]  # (N, P, 2)
     spread = eigenvalues.flip(-1).clamp_min(0.25).sqrt()  # (N, P, 2): along the major axis, then across
@@ -71,19 +84,22 @@ def part_flow(frame_labels: Tensor, example_labels: Tensor, parents: list[int]) 
     frame_labels, example_labels: (N, P, H, W) one-hot part maps of the frame and of the example to warp onto it
     (part 0: background). A frame pixel x of part p goes to c_e + a s_e,u u_e + b s_e,v v_e, where (a, b) are its
     coordinates (x - c_t) . (u_t, v_t) / (s_t,u, s_t,v) in the frame's axes of part p; flow = that point - x.
+    That is an affine map per part, x -> A_p x + t_p with A_p = (s_e,u / s_t,u) u_e u_t^T + (s_e,v / s_t,v) v_e v_t^T
+    and t_p = c_e - A_p c_t, so the flow at x is sum_p share_p(x) [A_p - I | t_p] (x, y, 1): the per-pixel mix of
+    the P maps is one matrix product.
     """
     c_t, u_t, v_t, s_t, m_t = part_axes(frame_labels, parents)
     c_e, u_e, v_e, s_e, m_e = part_axes(example_labels, parents)
     n, p, h, w = frame_labels.shape
-    ys, xs = torch.meshgrid(torch.arange(h, dtype=torch.float32, device=frame_labels.device),
-                            torch.arange(w, dtype=torch.float32, device=frame_labels.device), indexing="ij")
-    grid = torch.stack((xs, ys)).view(1, 1, 2, h, w)
-    d = grid - c_t[..., None, None]  # (N, P, 2, H, W)
-    a = (d * u_t[..., None, None]).sum(2, keepdim=True) / s_t[..., 0, None, None, None]
-    b = (d * v_t[..., None, None]).sum(2, keepdim=True) / s_t[..., 1, None, None, None]
-    target = (c_e[..., None, None] + a * s_e[..., 0, None, None, None] * u_e[..., None, None]
-              + b * s_e[..., 1, None, None, None] * v_e[..., None, None])  # (N, P, 2, H, W)
+    along = (s_e[..., 0] / s_t[..., 0])[..., None, None] * u_e[..., :, None] * u_t[..., None, :]
+    across = (s_e[..., 1] / s_t[..., 1])[..., None, None] * v_e[..., :, None] * v_t[..., None, :]
+    a = along + across  # A_p: (N, P, 2, 2)
+    t = c_e - (a @ c_t[..., None])[..., 0]  # t_p: (N, P, 2)
+    affine = torch.cat((a - torch.eye(2, device=a.device), t[..., None]), dim=-1)  # (N, P, 2, 3)
     valid = ((m_t >= MIN_PIXELS) & (m_e >= MIN_PIXELS)).float()
     valid[:, 0] = 0  # the background stays where it is
-    share = frame_labels.float() * valid[..., None, None]  # (N, P, H, W)
-    return (share[:, :, None] * (target - grid)).sum(1)  # (N, 2, H, W)
+    share = frame_labels.float().flatten(2) * valid[..., None]  # (N, P, HW)
+    per_pixel = affine.flatten(2).transpose(1, 2) @ share  # (N, 6, HW): each pixel's [A - I | t], mixed
+    xy1 = pixel_coordinates(h, w, frame_labels.device).t()  # (3, HW)
+    flow = (per_pixel.view(n, 2, 3, h * w) * xy1).sum(2)  # (N, 2, HW)
+    return flow.view(n, 2, h, w)

@@ -3,6 +3,7 @@
     cache = G.encode_examples(example_rgb, example_semantic)        # once per example set
     out = G(semantic_t, None, None, cache)                          # first frame: x_1 = h'_1
     out = G(semantic_t, prev_frames, prev_semantics, cache)         # later frames, eq. 2
+    out = G.matte(G.synthesize(semantic_t, cache), semantic_t, prev_frames, prev_semantics)   # the same, in two
 
 Per frame: E gives H's modulation weights theta_H (eq. 7, with attention over the K examples), H synthesises h_t
 (eq. 5, 8-10), the most attended example is warped to the frame and blended in (eq. 11; or every example, mixed per
@@ -120,7 +121,7 @@ class FewShotGenerator(nn.Module):
 
     def forward(self, semantic: Tensor, prev_frames: Tensor | None, prev_semantics: Tensor | None,
                 cache: ExampleCache) -> FrameOutput:
-        """Generate x_t.
+        """Generate x_t: :meth:`synthesize` (eq. 5, 7-11), then :meth:`matte` (eq. 2-4).
 
         semantic: s_t (B, C_s, H, W).
         prev_frames: x_{t-tau} … x_{t-1} (B, T, 3, H, W), oldest first, or None for the first frame. Fewer than tau
@@ -129,6 +130,11 @@ class FewShotGenerator(nn.Module):
         prev_semantics: s_{t-tau} … s_{t-1} (B, T, C_s, H, W), matching ``prev_frames``.
         cache: :meth:`encode_examples` of this sample's examples.
         """
+        return self.matte(self.synthesize(semantic, cache), semantic, prev_frames, prev_semantics)
+
+    def synthesize(self, semantic: Tensor, cache: ExampleCache) -> FrameOutput:
+        """h'_t from s_t (B, C_s, H, W) and the examples: everything of a frame that does not depend on the frames
+        before it, so inference may compute it for several frames at once. ``frame`` is h'_t, which is x_1."""
         # E (eq. 7): H's modulation weights for this frame; with attention they depend on s_t through the query.
         cond = self.conditioning(semantic, cache.code)
 
@@ -141,18 +147,23 @@ class FewShotGenerator(nn.Module):
                           attention_share=cond.attention_share)
         if self.flow_example is not None:
             self._warp_examples(out, semantic, cache)
-
-        # Matting with the warped previous frame (eq. 2-4): x_t = (1 - m_t) * w_{t-1}(x_{t-1}) + m_t * h'_t.
-        # The first frame has no previous frame: x_1 = h'_1.
         out.frame = out.raw_prime
-        if prev_frames is not None:
-            if prev_semantics is None:
-                raise ValueError("prev_frames needs prev_semantics, their semantic maps (B, T, C_s, H, W)")
-            prev_frames, prev_semantics = self._last_tau(prev_frames), self._last_tau(prev_semantics)
-            w_m_input = torch.cat((semantic, prev_semantics.flatten(1, 2), prev_frames.flatten(1, 2)), dim=1)
-            out.flow_prev, out.mask_prev = self.flow_prev(w_m_input)
-            out.warped_prev = warp(prev_frames[:, -1], out.flow_prev)
-            out.frame = (1 - out.mask_prev) * out.warped_prev + out.mask_prev * out.raw_prime
+        return out
+
+    def matte(self, out: FrameOutput, semantic: Tensor, prev_frames: Tensor | None, prev_semantics: Tensor | None
+              ) -> FrameOutput:
+        """Eq. 2-4 on :meth:`synthesize`'s ``out`` (in place, returned): x_t = (1 - m_t) * w_{t-1}(x_{t-1}) +
+        m_t * h'_t, with the flow w and mask m from W/M; the first frame (``prev_frames`` None) is x_1 = h'_1.
+        Arguments as for :meth:`forward`."""
+        if prev_frames is None:
+            return out
+        if prev_semantics is None:
+            raise ValueError("prev_frames needs prev_semantics, their semantic maps (B, T, C_s, H, W)")
+        prev_frames, prev_semantics = self._last_tau(prev_frames), self._last_tau(prev_semantics)
+        w_m_input = torch.cat((semantic, prev_semantics.flatten(1, 2), prev_frames.flatten(1, 2)), dim=1)
+        out.flow_prev, out.mask_prev = self.flow_prev(w_m_input)
+        out.warped_prev = warp(prev_frames[:, -1], out.flow_prev)
+        out.frame = (1 - out.mask_prev) * out.warped_prev + out.mask_prev * out.raw_prime
         return out
 
     def _warp_examples(self, out: FrameOutput, semantic: Tensor, cache: ExampleCache) -> None:

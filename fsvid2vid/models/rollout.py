@@ -35,9 +35,16 @@ class Rollout:
         self.prev_frames: Tensor | None = None  # x_{t-tau} … x_{t-1}: (B, <= tau, 3, H, W)
         self.prev_semantics: Tensor | None = None  # s_{t-tau} … s_{t-1}: (B, <= tau, C_s, H, W)
 
-    def step(self, semantic: Tensor) -> FrameOutput:
-        """Generate the next frame from its semantic map s_t (B, C_s, H, W)."""
-        out = self.generator(semantic, self.prev_frames, self.prev_semantics, self.cache)
+    def step(self, semantic: Tensor, synthesized: FrameOutput | None = None) -> FrameOutput:
+        """Generate the next frame from its semantic map s_t (B, C_s, H, W).
+
+        synthesized: ``generator.synthesize(semantic, self.cache)`` when it was computed ahead (it does not depend on
+        earlier frames; inference runs it for several frames at once); only W/M (eq. 2-4) then runs here.
+        """
+        if synthesized is None:
+            out = self.generator(semantic, self.prev_frames, self.prev_semantics, self.cache)
+        else:
+            out = self.generator.matte(synthesized, semantic, self.prev_frames, self.prev_semantics)
         self.prev_frames = append_history(self.prev_frames, out.frame.detach(), self.tau)
         self.prev_semantics = append_history(self.prev_semantics, semantic, self.tau)
         return out
