@@ -558,6 +558,29 @@ def test_fill_holes_keeps_known_pixels_and_fills_holes_from_around():
     torch.testing.assert_close(fill_holes(image, torch.zeros_like(known)), image)  # nothing known: unchanged
 
 
+def test_fill_holes_across_takes_the_room_from_the_view_that_shows_it_only_for_a_still_camera():
+    """Two examples of one room, each hiding a different part of it: each hole is filled with the other's pixels
+    exactly. Two examples of different rooms (photos from different places), or K = 1: each is filled from itself
+    alone, as fill_holes does."""
+    from fsvid2vid.models.layers import fill_holes, fill_holes_across
+
+    room = torch.rand(1, 3, 24, 20) * 2 - 1
+    known = torch.ones(1, 2, 1, 24, 20)
+    known[0, 0, :, 4:12, 3:9] = 0  # example 1's subject
+    known[0, 1, :, 14:22, 10:17] = 0  # example 2's, elsewhere
+    views = room[:, None].repeat(1, 2, 1, 1, 1) * known + (1 - known) * 0.9  # the subjects drawn in a flat colour
+    filled = fill_holes_across(views, known)
+    torch.testing.assert_close(filled, room[:, None].expand_as(filled))
+
+    other_place = views.clone()
+    other_place[:, 1] = (torch.rand(1, 3, 24, 20) * 2 - 1) * known[:, 1] + (1 - known[:, 1]) * 0.9
+    alone = fill_holes_across(other_place, known)
+    for k in range(2):
+        torch.testing.assert_close(alone[:, k], fill_holes(other_place[:, k], known[:, k]))
+    single = fill_holes_across(views[:, :1], known[:, :1])
+    torch.testing.assert_close(single, fill_holes(views[:, 0], known[:, 0])[:, None])
+
+
 # ----------------------------------------------------------------------------------------------------------------
 # Configuration and presets
 # ----------------------------------------------------------------------------------------------------------------

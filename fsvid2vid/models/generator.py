@@ -24,7 +24,7 @@ from fsvid2vid.models.alignment import part_flow
 from fsvid2vid.models.conditioning import ExampleCode, conditioning_class
 from fsvid2vid.models.config import GeneratorConfig
 from fsvid2vid.models.flow import FlowMaskNet
-from fsvid2vid.models.layers import fill_holes, warp
+from fsvid2vid.models.layers import fill_holes_across, warp
 from fsvid2vid.models.synthesis import ImageSynthesis
 
 
@@ -35,8 +35,9 @@ class ExampleCache:
     example_rgb: Tensor  # e_1 … e_K: (B, K, 3, H, W) in [-1, 1]
     example_semantic: Tensor  # s_e1 … s_eK: (B, K, C_s, H, W)
     code: ExampleCode  # the conditioning's part (E_F features and E_A keys, or a style vector)
-    room: Tensor | None = None  # with the example gate: each example with its subject filled in from the room
-    #                             around it (B, K, 3, H, W), what eq. 11 shows where the frame has background
+    room: Tensor | None = None  # with the example gate: each example with its subject filled in with the room (from
+    #                             the other examples where they show it, else from around it): (B, K, 3, H, W), what
+    #                             eq. 11 shows where the frame has background
     subject: Tensor | None = None  # with the gate: each example's subject (not background), grown by its
     #                                anti-aliased rim (B, K, 1, H, W) in [0, 1]
 
@@ -111,12 +112,12 @@ class FewShotGenerator(nn.Module):
         example_rgb: (B, K, 3, H, W) in [-1, 1]; example_semantic: (B, K, C_s, H, W), the frame size of the video.
         """
         cache = ExampleCache(example_rgb, example_semantic, self.conditioning.encode(example_rgb, example_semantic))
-        if self.cfg.example_gate:  # the room behind each example's subject (its background label is gate_channels[0])
-            b, k = example_rgb.shape[:2]
+        if self.cfg.example_gate:  # the room behind each example's subject (its background label is gate_channels[0]),
+            b, k = example_rgb.shape[:2]  # from the other examples where they show it, else from around
             subject = widened_subject(example_semantic[:, :, self.cfg.gate_channels[0], None].flatten(0, 1))
-            room = fill_holes(example_rgb.flatten(0, 1).float(), 1 - subject)
-            cache.room = room.to(example_rgb.dtype).unflatten(0, (b, k))
-            cache.subject = subject.to(example_rgb.dtype).unflatten(0, (b, k))
+            subject = subject.unflatten(0, (b, k))
+            room = fill_holes_across(example_rgb.float(), 1 - subject)
+            cache.room, cache.subject = room.to(example_rgb.dtype), subject.to(example_rgb.dtype)
         return cache
 
     def forward(self, semantic: Tensor, prev_frames: Tensor | None, prev_semantics: Tensor | None,
