@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import threading
 from collections.abc import Iterator
 
 import torch
@@ -39,12 +40,29 @@ def resolve_device(name: str, option: str = "--device") -> torch.device:
     return device
 
 
+_single_threaded = {"depth": 0, "before": 1}
+_single_threaded_lock = threading.Lock()
+
+
 @contextlib.contextmanager
-def torch_threads(n: int) -> Iterator[None]:
-    """Run the block with torch's intra-op thread count at ``n`` (process-wide), restored afterwards."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(n)
+def single_threaded_ops() -> Iterator[None]:
+    """Run the block with torch's intra-op thread count at 1 (process-wide). Blocks may overlap (several streams,
+    in threads or interleaved): the count the first one found is restored when the last one ends."""
+    with _single_threaded_lock:
+        if _single_threaded["depth"] == 0:
+            _single_threaded["before"] = torch.get_num_threads()
+            torch.set_num_threads(1)
+        _single_threaded["depth"] += 1
     try:
         yield
     finally:
-        torch.set_num_threads(before)
+        with _single_threaded_lock:
+            _single_threaded["depth"] -= 1
+            if _single_threaded["depth"] == 0:
+                torch.set_num_threads(_single_threaded["before"])
+
+
+def cpu_threads() -> int:
+    """torch's intra-op thread count as set outside any :func:`single_threaded_ops` block."""
+    with _single_threaded_lock:
+        return _single_threaded["before"] if _single_threaded["depth"] else torch.get_num_threads()

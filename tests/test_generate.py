@@ -186,7 +186,12 @@ def test_frames_synthesised_ahead_in_threads_are_the_frames_made_one_at_a_time(t
         stream = synth.animate(examples, driving_clip(cross), workers=2)
         next(stream)
         assert torch.get_num_threads() == 1  # one torch thread per frame while frames are made in threads
+        other = synth.animate(examples, driving_clip(cross))  # a second stream overlapping the first
+        next(other)
+        assert synth.default_workers() == 2  # the count outside the streams, not their 1
         stream.close()
+        assert torch.get_num_threads() == 1  # the other stream still runs
+        other.close()
         assert torch.get_num_threads() == 2
     finally:
         torch.set_num_threads(before)

@@ -32,7 +32,7 @@ from fsvid2vid.data.layout import (
     read_meta,
 )
 from fsvid2vid.data.semantics import SemanticLayer, task_layers
-from fsvid2vid.devices import torch_threads
+from fsvid2vid.devices import cpu_threads, single_threaded_ops
 from fsvid2vid.errors import UserError
 from fsvid2vid.infer.pipeline import map_ahead
 from fsvid2vid.models import FewShotGenerator, FrameOutput, ModelConfig
@@ -237,7 +237,7 @@ class Synthesizer:
     def default_workers(self) -> int:
         """How many frames :meth:`animate` synthesises at once by default: torch's CPU thread count on the CPU (one
         torch thread each), 1 on other devices."""
-        return torch.get_num_threads() if self.device.type == "cpu" else 1
+        return cpu_threads() if self.device.type == "cpu" else 1
 
     @torch.no_grad()
     def animate(self, examples: Examples, driving: Iterable[DrivingFrame], attention: bool = False,
@@ -249,8 +249,9 @@ class Synthesizer:
         ``workers``: how many frames are synthesised at once (E, H and the example warp, which do not depend on
         earlier frames, each frame in a thread of its own), ahead of W/M, which runs frame after frame. Default:
         :meth:`default_workers`. With more than one, torch runs one CPU thread per operation while the frames are
-        made (restored when the loop ends): a frame's operations are too small to share out between threads
-        (docs/performance.md). The frames are the same as with one worker on one torch thread.
+        made (restored when the loop ends, or when the last of several such streams does): a frame's operations are
+        too small to share out between threads (docs/performance.md). The frames are the same as with one worker on
+        one torch thread.
         """
         self.check(examples)
         workers = self.default_workers() if workers is None else workers
@@ -282,7 +283,7 @@ class Synthesizer:
             with torch.no_grad():  # grad mode is per thread
                 return fast.synthesize(item[1], rollout.cache)
 
-        with torch_threads(1):
+        with single_threaded_ops():
             rollout = encoded()
             for (frame, semantic), synthesized in map_ahead(synthesize, inputs(), workers):
                 out = as_float(rollout.step(semantic, synthesized))
