@@ -238,6 +238,12 @@ def test_evaluate_end_to_end(setup, tmp_path, capsys):
                     "ssim"):
             assert isinstance(rescaled[key], float), key
         assert rescaled["subject_l1"] > rescaled["l1"] and abs(rescaled["l1"] - entry["l1"]) < 0.5 * entry["l1"]
+        # where the subject's pixels come from: three shares summing to 1; x_t's L1 there is subject_l1
+        sources = entry["sources"]["all"]
+        shares = [sources[f"share_{name}"] for name in ("previous_frame", "examples", "h")]
+        assert all(0 <= x <= 1 for x in shares) and sum(shares) == pytest.approx(1, abs=1e-4)
+        assert sources["l1_x"] == pytest.approx(entry["subject_l1"], rel=0.02)  # (before and after uint8)
+        assert sources["pixels"] == sum(c["subject_pixels"] for c in clips)
     assert report["metrics"][:8] == ["subject_l1", "subject_psnr", "subject_ssim", "subject_color_distance",
                                      "ghost_l1", "ghost_reference_l1", "subject_l1_front", "subject_l1_back"]
     assert report["ground_truth"]["warping_error"] >= 0
@@ -546,3 +552,32 @@ def test_torso_warp_fit_compares_each_examples_warp_with_the_truth_on_the_torso(
     assert _torso_warp_l1(result, torso) == pytest.approx([0.0, 2.0])
     result.output.warped_example = warped[:, :1]  # one warped example (the argmax warp): nothing to compare
     assert _torso_warp_l1(result, torso) is None
+
+
+def test_source_shares_follow_the_masks_and_the_l1_is_on_the_subject_only():
+    """x_t = (1 - m_t) w(x_t-1) + m_t (e_t examples + (1 - e_t) h_t): with m_t = 0.25 and e_t = 0.5 the shares are
+    0.75 / 0.125 / 0.125; the first frame (no previous frame) gives 0 / e_t / 1 - e_t; L1 counts subject pixels."""
+    from fsvid2vid.eval.sources import SourceTally
+    from fsvid2vid.models import FrameOutput
+
+    h, w = 6, 5
+    subject = torch.zeros(h, w, dtype=torch.bool)
+    subject[1:4, 1:3] = True
+    truth = torch.zeros(3, h, w)
+    raw = torch.full((1, 3, h, w), 0.5)
+    raw[..., 0, 0] = 9.0  # off the subject: must not count
+    first = FrameOutput(frame=raw, raw=raw, raw_prime=raw, example_index=torch.zeros(1, dtype=torch.long),
+                        example_weight=torch.full((1, 1, h, w), 0.5))
+    later = FrameOutput(frame=raw, raw=raw, raw_prime=raw, example_index=torch.zeros(1, dtype=torch.long),
+                        example_weight=torch.full((1, 1, h, w), 0.5), mask_prev=torch.full((1, 1, h, w), 0.25),
+                        warped_prev=torch.full((1, 3, h, w), -0.2))
+    tally = SourceTally()
+    tally.add(first, truth, subject, ["all", "front"])
+    tally.add(later, truth, subject, ["all", "back"])
+    result = tally.result()
+    assert result["front"]["share_previous_frame"] == 0 and result["front"]["share_examples"] == 0.5
+    assert result["back"]["share_previous_frame"] == pytest.approx(0.75)
+    assert result["back"]["share_examples"] == pytest.approx(0.125)
+    assert result["back"]["share_h"] == pytest.approx(0.125)
+    assert result["all"]["pixels"] == 12 and result["all"]["l1_h"] == pytest.approx(0.5)
+    assert result["all"]["l1_warped_prev"] == pytest.approx(0.2) and result["front"]["l1_warped_prev"] is None

@@ -15,7 +15,10 @@ clip's frames are the ground truth. Per K the report holds:
 * the warping error: mean |warp(x_{t-1}) - x_t| of the generated frames under the ground-truth motion, next to the
   ground truth's own. The benchmark does not store its motion fields, so the motion is OpenCV DIS optical flow
   between consecutive ground-truth frames, restricted to where it passes the forward-backward and photometric
-  checks (:func:`fsvid2vid.losses.flow.ground_truth_flow`).
+  checks (:func:`fsvid2vid.losses.flow.ground_truth_flow`);
+* ``sources``: where the subject's pixels come from (the warped previous frame, the warped examples, H's own image)
+  and the L1 of each intermediate image there, over all frames and the front and back views
+  (:mod:`fsvid2vid.eval.sources`).
 
 With ``score_height`` (``--score-height``), the pixel scores (subject and whole-frame L1 / PSNR / SSIM, the ghost)
 are also computed on the generated and true frames area-downsampled to that height (``rescaled``, per K): a model at
@@ -61,6 +64,7 @@ from fsvid2vid.eval.metrics import (
     warping_error,
 )
 from fsvid2vid.eval.pairs import CrossPair, cross_pairs, example_paths
+from fsvid2vid.eval.sources import SourceTally
 from fsvid2vid.eval.subject import STILL_CAMERA_TASKS, ghost_masks, room_reference, subject_masks
 from fsvid2vid.eval.training import LABEL_LAYER, always_visible, machine_description, rgb_batch
 from fsvid2vid.infer.synthesizer import Synthesizer, driving_clip, load_examples
@@ -358,9 +362,10 @@ def evaluate(checkpoint: Path, task: str, out: Path, data: Path | None = None, k
     sheet_labels: list[str] = []
     sheet_frames = set(np.linspace(0, n_frames - 1, SHEET_FRAMES).round().astype(int).tolist())
     for k in k_values:
-        fake, per_clip, rescaled = Readout(), [], []
+        fake, per_clip, rescaled, sources = Readout(), [], [], SourceTally()
         l1s, psnrs, ssims, warps = [], [], [], []
         for index, truth in enumerate(truths):
+            views = view_frames(truth.views, n_frames)
             paths = example_paths(truth.pair.own, k)
             examples = load_examples(paths, synth.layers)
             example_subject = subject_masks(truth.pair.own, read_meta(truth.pair.own), [int(p.stem) for p in paths])
@@ -370,6 +375,8 @@ def evaluate(checkpoint: Path, task: str, out: Path, data: Path | None = None, k
             generated, groups = [], []
             for t, result in enumerate(synth.animate(examples, driving_clip(truth.pair.cross, n_frames))):
                 generated.append(result.rgb)
+                sources.add(result.output, truth.frames[t], truth.subject[t],
+                            ["all"] + [side for side, frames in views.items() if t in frames])
                 if index < SHEET_CLIPS and t in sheet_frames:
                     groups.append((semantic_preview(result.driving.semantic, synth.layers), result.rgb,
                                    result.driving.rgb))
@@ -395,6 +402,7 @@ def evaluate(checkpoint: Path, task: str, out: Path, data: Path | None = None, k
         if incep is not None:
             entry["fid_inception"] = frechet_distance(np.concatenate(fake.inception), np.concatenate(real.inception))
         entry.update(pooled_subject_scores(per_clip))
+        entry["sources"] = sources.result()  # where the subject's pixels come from (fsvid2vid.eval.sources)
         entry.update({"l1": float(np.mean(l1s)), "psnr": _finite(float(np.mean(psnrs))), "ssim": float(np.mean(ssims)),
                       "warping_error": float(np.mean(warps)),
                       "warping_error_ground_truth": ground_truth["warping_error"], "per_clip": per_clip})

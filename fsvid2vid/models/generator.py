@@ -59,6 +59,7 @@ class FrameOutput:
     mask_example: Tensor | None = None  # m_e: (B, E, 1, H, W), 1 = keep h_t, 0 = keep the warped example (gated)
     warped_example: Tensor | None = None  # w_e(e): (B, E, 3, H, W)
     example_share: Tensor | None = None  # (B, E, 1, H, W), summing to 1 over E: all ones for E = 1
+    example_weight: Tensor | None = None  # (B, 1, H, W): how much of h'_t the warped examples make (the rest is h_t)
     attention: Tensor | None = None  # alpha: (B, h_a, w_a, K, h_a, w_a); for each target position, a distribution
     #                                  over all positions of all examples ("ours" with attention; None where the
     #                                  generator was told not to keep it: conditioning.keep_attention)
@@ -222,9 +223,11 @@ class FewShotGenerator(nn.Module):
         out.example_share = torch.ones_like(mask).unflatten(0, (b, k)) if share is None else share.to(h.dtype)
         if share is not None and self.cfg.example_mix == "agreement":
             out.raw_prime = agreement_mix(out.example_share, out.mask_example, out.warped_example, h)
+            out.example_weight = 1 - out.mask_example.amin(dim=1)  # c
         else:  # eq. 11 per example: (B, E, 3, H, W), then the one example, or mixed by the shares
             blend = ((1 - mask) * warped + mask * h.repeat_interleave(k, dim=0)).unflatten(0, (b, k))
             out.raw_prime = blend[:, 0] if share is None else (out.example_share * blend).sum(dim=1)
+            out.example_weight = (out.example_share * (1 - out.mask_example)).sum(dim=1)
 
     def _pick_example(self, semantic: Tensor, cache: ExampleCache, mass: Tensor | None) -> Tensor:
         """The example with the largest attention mass, or (no attention) the one whose s_e is nearest s_t in L1."""
