@@ -342,6 +342,8 @@ def test_room_reference_copies_the_room_an_example_shows_and_inpaints_what_none_
     ("other-task evaluator", "is a street evaluator"),
     ("K too large", "K = 20 is more than the 12 frames"),
     ("task mismatch", "is a dance model, not face"),
+    ("bad --set", "expected model.generator.KEY=VALUE"),
+    ("unknown --set field", "cannot set ['no_such_field']"),
 ])
 def test_evaluate_errors_are_one_line(setup, tmp_path, capsys, case, message):
     ckpt, root, data = setup
@@ -355,6 +357,10 @@ def test_evaluate_errors_are_one_line(setup, tmp_path, capsys, case, message):
         args["--k"] = "20"
     elif case == "score height":
         args["--score-height"] = "64"
+    elif case == "bad --set":
+        args["--set"] = "example_mix=share"
+    elif case == "unknown --set field":
+        args["--set"] = "model.generator.no_such_field=1"
     else:
         args["--task"] = "face"
     status = main(["evaluate", *[x for kv in args.items() for x in kv], "--quiet"])

@@ -487,6 +487,14 @@ def _part_labels(rects: dict[int, tuple[int, int, int, int]], h: int = 64, w: in
     return labels
 
 
+def _parts_inputs(cfg: ModelConfig, frame_rects: dict, example_rects: dict) -> tuple[Tensor, Tensor, Tensor]:
+    """(s_t, example_rgb, example_semantic) for one example: random maps whose part layers are the rectangles."""
+    example_rgb, example_semantic, semantics = inputs(cfg, batch=1, k=1, n_frames=1)
+    semantic = torch.cat((semantics[:, 0, :3], _part_labels(frame_rects)), dim=1)
+    example_semantic = torch.cat((example_semantic[:, :, :3], _part_labels(example_rects)[:, None]), dim=2)
+    return semantic, example_rgb, example_semantic
+
+
 def test_part_flow_carries_each_part_of_the_example_onto_the_frames_part():
     """A body moved by (5, 3) px with its arm stretched to twice the length and its lower arm missing from the
     example: the torso and head flow by exactly (5, 3), the arm's pixels land on the example's arm (scaled along
@@ -532,17 +540,41 @@ def test_part_alignment_starts_w_e_from_the_part_flow_and_is_refused_without_par
     model = eval_model(cfg)
     torch.nn.init.zeros_(model.flow_example.flow_head.weight)  # W_e's refinement starts at zero
     torch.nn.init.zeros_(model.flow_example.flow_head.bias)
-    frame = _part_labels({1: (20, 10, 28, 19), 2: (18, 20, 30, 38)})
-    example = _part_labels({1: (22, 12, 30, 21), 2: (20, 22, 32, 40)})
-    example_rgb, example_semantic, semantics = inputs(cfg, batch=1, k=1, n_frames=1)
-    semantic = torch.cat((semantics[:, 0, :3], frame), dim=1)
-    example_semantic = torch.cat((example_semantic[:, :, :3], example[:, None]), dim=2)
+    semantic, example_rgb, example_semantic = _parts_inputs(cfg, {1: (20, 10, 28, 19), 2: (18, 20, 30, 38)},
+                                                            {1: (22, 12, 30, 21), 2: (20, 22, 32, 40)})
     with torch.no_grad():
         out = model(semantic, None, None, model.encode_examples(example_rgb, example_semantic))
     torch.testing.assert_close(out.flow_example[0, 0, :, 30, 24], torch.tensor([2.0, 2.0]))
     for task in ("face", "street"):
         with pytest.raises(UserError, match="example_alignment"):
             tiny(task, example_alignment="parts")
+
+
+def test_parts_only_is_the_part_flow_without_w_e_and_loads_a_parts_file(tmp_path):
+    """example_alignment: parts_only has no W_e / M_e; from a "parts" file (its W_e weights left out on loading) it
+    gives the frames of that model with W_e's refinement zeroed (the mask is the label rule either way); it is
+    refused with a learned mask; an unknown field is a one-line error."""
+    from fsvid2vid.models.generator_file import load_generator, write_generator_file
+
+    cfg = tiny("dance", example_alignment="parts", example_gate=True, example_mask="labels")
+    parts = eval_model(cfg)
+    path = write_generator_file(tmp_path / "g.safetensors", parts.state_dict(), cfg, half=False)
+    only, only_cfg, _ = load_generator(path, overrides={"example_alignment": "parts_only"})
+    assert only.flow_example is None and only_cfg.generator.example_alignment == "parts_only"
+    assert not any(name.startswith("flow_example.") for name in only.state_dict())
+    torch.nn.init.zeros_(parts.flow_example.flow_head.weight)  # W_e's refinement: zero
+    torch.nn.init.zeros_(parts.flow_example.flow_head.bias)
+    semantic, example_rgb, example_semantic = _parts_inputs(cfg, {1: (20, 10, 28, 19), 2: (18, 20, 30, 38)},
+                                                            {1: (23, 12, 31, 21), 2: (21, 23, 33, 41)})
+    with torch.no_grad():
+        want = parts(semantic, None, None, parts.encode_examples(example_rgb, example_semantic))
+        got = only(semantic, None, None, only.encode_examples(example_rgb, example_semantic))
+    torch.testing.assert_close(got.frame, want.frame)
+    torch.testing.assert_close(got.flow_example, want.flow_example)
+    with pytest.raises(UserError, match="example_mask labels"):
+        tiny("dance", example_alignment="parts_only", example_gate=True)
+    with pytest.raises(UserError, match="cannot set"):
+        load_generator(path, overrides={"no_such_field": 1})
 
 
 def test_fill_holes_keeps_known_pixels_and_fills_holes_from_around():

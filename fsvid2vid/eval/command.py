@@ -47,6 +47,9 @@ def add_commands(commands: argparse._SubParsersAction, handlers: dict) -> None:
     ev.add_argument("--score-height", type=int_arg, metavar="H",
                     help="also score the pixels on frames area-downsampled to this height (e.g. 64: a 128 px model "
                          "on the grid of a 64 px one); the report's 'rescaled' entry per K")
+    ev.add_argument("--set", action="append", default=[], metavar="model.generator.KEY=VALUE", dest="overrides",
+                    help="change a generator setting of the file for this evaluation, e.g. "
+                         "model.generator.example_mix=share (repeatable; docs/evaluation.md)")
     add_model_run_options(ev, "fsvid2vid.eval.evaluate:evaluate", "an existing report")
 
     evaluator = commands.add_parser("evaluator", help="train or score the evaluation networks",
@@ -76,16 +79,29 @@ def add_commands(commands: argparse._SubParsersAction, handlers: dict) -> None:
 
 
 def _evaluate(args: argparse.Namespace) -> None:
+    import yaml
+
     from fsvid2vid.devices import resolve_device
+    from fsvid2vid.errors import UserError
     from fsvid2vid.eval.evaluate import evaluate
 
     resolve_device(args.device)
+    overrides = {}
+    for text in args.overrides:
+        key, sep, value = text.partition("=")
+        if not sep or not key.startswith("model.generator.") or key.count(".") != 2:
+            raise UserError(f"--set {text!r}: expected model.generator.KEY=VALUE, e.g. "
+                            "model.generator.example_mix=share")
+        try:
+            overrides[key.rsplit(".", 1)[1]] = yaml.safe_load(value)
+        except yaml.YAMLError:
+            raise UserError(f"--set {text!r}: the value is not valid YAML") from None
 
     report = evaluate(args.checkpoint, args.task, args.out, data=args.data, k_values=args.k,
                       evaluator=args.evaluator, inception=args.inception, max_clips=args.max_clips,
                       frames=args.frames, cache=args.cache, device=args.device, overwrite=args.overwrite,
                       progress=not args.quiet, command=" ".join(["fsvid2vid", *sys.argv[1:]]),
-                      precision=args.precision, score_height=args.score_height)
+                      precision=args.precision, score_height=args.score_height, overrides=overrides)
     for path in report["outputs"]:
         print(f"wrote {path}")
     if report["splits"] != ["test"]:

@@ -300,10 +300,12 @@ def attention_sheet_path(out: Path) -> Path:
 def evaluate(checkpoint: Path, task: str, out: Path, data: Path | None = None, k_values: tuple[int, ...] = (1, 2, 4, 8),
              evaluator: Path | None = None, inception: Path | None = None, max_clips: int = 8, frames: int = 16,
              cache: Path = Path("data/cache"), device: str = "cpu", overwrite: bool = False, progress: bool = True,
-             command: str | None = None, precision: str = "auto", score_height: int | None = None) -> dict[str, Any]:
+             command: str | None = None, precision: str = "auto", score_height: int | None = None,
+             overrides: dict[str, Any] | None = None) -> dict[str, Any]:
     """Evaluate ``checkpoint`` (see the module docstring); writes the JSON report ``out`` and ``<out>.png``.
 
     ``data``: a test-split folder with cross-identity clips; None renders the test split into ``cache``.
+    ``overrides``: generator config fields to change for this evaluation (e.g. ``{"example_mix": "share"}``).
     Returns the report (with ``outputs``, the paths written).
     """
     started = time.perf_counter()
@@ -315,7 +317,7 @@ def evaluate(checkpoint: Path, task: str, out: Path, data: Path | None = None, k
         raise UserError(f"--max-clips {max_clips} is invalid: need at least 1 clip")
     if frames < 2:
         raise UserError(f"--frames {frames} is invalid: the warping error needs at least 2 frames")
-    synth = Synthesizer.from_checkpoint(checkpoint, device, precision)
+    synth = Synthesizer.from_checkpoint(checkpoint, device, precision, overrides)
     cfg = synth.config
     if cfg.task != task:
         raise UserError(f"{checkpoint}: is a {cfg.task} model, not {task}; pass --task {cfg.task}")
@@ -414,6 +416,7 @@ def evaluate(checkpoint: Path, task: str, out: Path, data: Path | None = None, k
 
     report = {
         "command": command, "task": task, "checkpoint": str(checkpoint), "model": synth.info,
+        "overrides": overrides or {},
         "model_size": [cfg.height, cfg.width], "data": str(data),
         "evaluator": {"path": str(evaluator_path), "info": ev.info},
         "inception": None if inception is None else str(inception),

@@ -203,9 +203,11 @@ class Synthesizer:
         self._fast: FewShotGenerator | None = None  # folded and cast copy, made on first use, dropped by finetune
 
     @classmethod
-    def from_checkpoint(cls, path: Path | str, device: str | torch.device = "cpu", precision: str = "auto"
-                        ) -> Synthesizer:
-        generator, config, info = load_generator(path, device)
+    def from_checkpoint(cls, path: Path | str, device: str | torch.device = "cpu", precision: str = "auto",
+                        overrides: dict | None = None) -> Synthesizer:
+        """``overrides``: generator config fields to change
+        (:func:`~fsvid2vid.models.generator_file.load_generator`)."""
+        generator, config, info = load_generator(path, device, overrides)
         return cls(generator, config, device, info, precision)
 
     @property

@@ -21,7 +21,7 @@ SIZES = ("tiny", "64", "128", "256", "paper")
 CONDITIONINGS = ("ours", "encoder", "concat_style", "adain")
 POOLINGS = ("mean", "regions")
 EXAMPLE_WARPS = ("argmax", "attention")
-ALIGNMENTS = ("none", "parts")
+ALIGNMENTS = ("none", "parts", "parts_only")
 
 
 @dataclass
@@ -77,8 +77,10 @@ class GeneratorConfig:
     #                                alone (use the warped example wherever its labels agree with s_t; needs
     #                                example_gate), M_e's output unused
     example_alignment: str = "none"  # "parts": W_e starts from a closed-form flow that carries each body part of
-    #                                  the example onto the frame's (models/alignment.py) and refines it; "none":
-    #                                  W_e predicts the whole flow (the paper). Needs part_parents
+    #                                  the example onto the frame's (models/alignment.py) and refines it;
+    #                                  "parts_only": that flow alone, no W_e / M_e at all (needs example_mask:
+    #                                  labels); "none": W_e predicts the whole flow (the paper). Parts need
+    #                                  part_parents
     part_parents: list[int] = field(default_factory=list)  # per label of gate_channels, the body part it hangs
     #                                                         from (-1: none); set per task by model_preset
     flow_ngf: int = 32  # channels of the flow network at full resolution
@@ -119,10 +121,12 @@ class GeneratorConfig:
         if self.example_alignment not in ALIGNMENTS:
             raise UserError(f"unknown example_alignment {self.example_alignment!r}: choose one of "
                             f"{', '.join(ALIGNMENTS)}")
-        if self.example_alignment == "parts" and (not self.part_parents
-                                                  or len(self.part_parents) != len(self.gate_channels)):
-            raise UserError("example_alignment 'parts' needs a body-part label map (part_parents, one per gate "
-                            "channel), which only the dance task has: set example_alignment none")
+        if self.example_alignment != "none" and (not self.part_parents
+                                                 or len(self.part_parents) != len(self.gate_channels)):
+            raise UserError(f"example_alignment {self.example_alignment!r} needs a body-part label map (part_parents, "
+                            "one per gate channel), which only the dance task has: set example_alignment none")
+        if self.example_alignment == "parts_only" and self.example_mask != "labels":
+            raise UserError("example_alignment 'parts_only' has no M_e to give a mask: set example_mask labels")
         if any(not 0 <= c < self.semantic_nc for c in self.gate_channels):
             raise UserError(f"gate_channels must lie in [0, semantic_nc={self.semantic_nc}), got {self.gate_channels}")
         if self.flow_stride not in (1, 2):

@@ -104,7 +104,8 @@ class FewShotGenerator(nn.Module):
         self.synthesis = ImageSynthesis(cfg, **kind.synthesis_inputs(cfg))  # H
         self.conditioning = kind(cfg, self.synthesis)  # E = (E_F, E_P, E_A), or a baseline's style encoder
         self.flow_prev = FlowMaskNet(c_s * (tau + 1) + 3 * tau, cfg)  # W, M: s_t, s_{t-tau..t-1}, x_{t-tau..t-1}
-        self.flow_example = FlowMaskNet(2 * c_s + 3, cfg) if cfg.warp_example else None  # W_e, M_e: s_t, s_e, e
+        learned_warp = cfg.warp_example and cfg.example_alignment != "parts_only"
+        self.flow_example = FlowMaskNet(2 * c_s + 3, cfg) if learned_warp else None  # W_e, M_e: s_t, s_e, e
         self.register_load_state_dict_pre_hook(_rename_legacy_keys)
 
     def encode_examples(self, example_rgb: Tensor, example_semantic: Tensor) -> ExampleCache:
@@ -147,7 +148,7 @@ class FewShotGenerator(nn.Module):
         index = self._pick_example(semantic, cache, cond.attention_mass)
         out = FrameOutput(frame=h, raw=h, raw_prime=h, example_index=index, attention=cond.attention,
                           attention_share=cond.attention_share)
-        if self.flow_example is not None:
+        if self.cfg.warp_example:
             self._warp_examples(out, semantic, cache)
         out.frame = out.raw_prime
         return out
@@ -195,7 +196,12 @@ class FewShotGenerator(nn.Module):
         e, s_e = cache.example_rgb[pick], cache.example_semantic[pick]  # (B, E, 3 | C_s, H, W)
         k = e.shape[1]
         s_t = semantic[:, None].expand(-1, k, -1, -1, -1)
-        if self.cfg.example_alignment == "parts":  # W_e refines the flow that carries each body part onto the frame's
+        if self.cfg.example_alignment == "parts_only":  # the closed-form part flow alone; the mask is the rule's
+            labels = self.cfg.gate_channels
+            flow = part_flow(s_t.flatten(0, 1)[:, labels], s_e.flatten(0, 1)[:, labels], self.cfg.part_parents)
+            flow = flow.to(e.dtype)
+            mask = torch.zeros_like(flow[:, :1])
+        elif self.cfg.example_alignment == "parts":  # W_e refines the flow that carries each body part onto the frame's
             labels = self.cfg.gate_channels
             start = part_flow(s_t.flatten(0, 1)[:, labels], s_e.flatten(0, 1)[:, labels], self.cfg.part_parents)
             aligned = warp(torch.cat((s_e, e), dim=2).flatten(0, 1), start).unflatten(0, (b, k))
@@ -270,7 +276,11 @@ _LEGACY = [(re.compile(r"(example_encoder|weight_predictor|attention|style_encod
 
 
 def _rename_legacy_keys(module: nn.Module, state_dict: dict, prefix: str, *args) -> None:
-    """load_state_dict pre-hook: rename a legacy generator file's keys to today's, in place."""
+    """load_state_dict pre-hook: rename a legacy generator file's keys to today's, in place; without W_e
+    (``example_alignment: parts_only``) a file's W_e weights are left out."""
+    if module.flow_example is None:
+        for key in [k for k in state_dict if k.startswith(prefix + "flow_example.")]:
+            del state_dict[key]
     for key in [k for k in state_dict if k.startswith(prefix)]:
         rest = key[len(prefix):]
         for pattern, replacement in _LEGACY:

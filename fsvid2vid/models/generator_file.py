@@ -7,6 +7,7 @@ self-contained: ``load_generator`` needs nothing else. Loading checks the file's
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 from typing import Any
@@ -73,11 +74,14 @@ def _model_section(meta: dict[str, Any], path: Path) -> dict[str, Any]:
     return model
 
 
-def load_generator(path: Path | str, device: str | torch.device = "cpu") -> tuple[FewShotGenerator, ModelConfig,
-                                                                                 dict[str, Any]]:
+def load_generator(path: Path | str, device: str | torch.device = "cpu", overrides: dict[str, Any] | None = None
+                   ) -> tuple[FewShotGenerator, ModelConfig, dict[str, Any]]:
     """(generator in eval mode, its config, info) from an exported generator or a training checkpoint.
 
-    One-line :class:`UserError` for a missing, truncated or foreign file, or weights that do not fit the config.
+    ``overrides``: GeneratorConfig fields to change before the weights are loaded (e.g. ``{"example_mix": "share"}``
+    or ``{"example_alignment": "parts_only"}``, whose generator has no W_e: the file's W_e weights are left out).
+    One-line :class:`UserError` for a missing, truncated or foreign file, weights that do not fit the config, or an
+    unknown field.
     """
     path = Path(path)
     if not path.is_file():
@@ -98,6 +102,11 @@ def load_generator(path: Path | str, device: str | torch.device = "cpu") -> tupl
         info = {"step": int(meta["step"])}
     else:
         raise UserError(f"{path}: not an fsvid2vid generator or training checkpoint")
+    if overrides:
+        try:
+            config = dataclasses.replace(config, generator=dataclasses.replace(config.generator, **overrides))
+        except TypeError as exc:
+            raise UserError(f"{path}: cannot set {sorted(overrides)} on its generator ({exc})") from None
     generator = FewShotGenerator(config.generator)
     try:
         generator.load_state_dict({k: v.float() for k, v in weights.items()}, strict=True)
