@@ -106,7 +106,7 @@ class FewShotGenerator(nn.Module):
         self.flow_prev = FlowMaskNet(c_s * (tau + 1) + 3 * tau, cfg)  # W, M: s_t, s_{t-tau..t-1}, x_{t-tau..t-1}
         learned_warp = cfg.warp_example and cfg.example_alignment != "parts_only"
         self.flow_example = FlowMaskNet(2 * c_s + 3, cfg) if learned_warp else None  # W_e, M_e: s_t, s_e, e
-        self.register_load_state_dict_pre_hook(_rename_legacy_keys)
+        self.register_load_state_dict_pre_hook(_adapt_loaded_keys)
 
     def encode_examples(self, example_rgb: Tensor, example_semantic: Tensor) -> ExampleCache:
         """The example-only part of E: run once per example set.
@@ -196,14 +196,13 @@ class FewShotGenerator(nn.Module):
         e, s_e = cache.example_rgb[pick], cache.example_semantic[pick]  # (B, E, 3 | C_s, H, W)
         k = e.shape[1]
         s_t = semantic[:, None].expand(-1, k, -1, -1, -1)
-        if self.cfg.example_alignment == "parts_only":  # the closed-form part flow alone; the mask is the rule's
-            labels = self.cfg.gate_channels
-            flow = part_flow(s_t.flatten(0, 1)[:, labels], s_e.flatten(0, 1)[:, labels], self.cfg.part_parents)
-            flow = flow.to(e.dtype)
-            mask = torch.zeros_like(flow[:, :1])
-        elif self.cfg.example_alignment == "parts":  # W_e refines the flow that carries each body part onto the frame's
+        if self.cfg.example_alignment != "none":  # the flow that carries each body part onto the frame's
             labels = self.cfg.gate_channels
             start = part_flow(s_t.flatten(0, 1)[:, labels], s_e.flatten(0, 1)[:, labels], self.cfg.part_parents)
+        if self.cfg.example_alignment == "parts_only":  # that flow alone; the mask is the gate's rule
+            flow = start.to(e.dtype)
+            mask = torch.zeros_like(flow[:, :1])
+        elif self.cfg.example_alignment == "parts":  # W_e refines it
             aligned = warp(torch.cat((s_e, e), dim=2).flatten(0, 1), start).unflatten(0, (b, k))
             delta, mask = self.flow_example(torch.cat((s_t, aligned), dim=2).flatten(0, 1))
             flow = start.to(delta.dtype) + delta  # (B * E, 2, H, W)
@@ -275,7 +274,7 @@ _LEGACY = [(re.compile(r"(example_encoder|weight_predictor|attention|style_encod
            (re.compile(r"synthesis\.blocks\.(\d+)\.(norm_in|norm_mid)\.adain\."), r"conditioning.adain.\1.\2.")]
 
 
-def _rename_legacy_keys(module: nn.Module, state_dict: dict, prefix: str, *args) -> None:
+def _adapt_loaded_keys(module: nn.Module, state_dict: dict, prefix: str, *args) -> None:
     """load_state_dict pre-hook: rename a legacy generator file's keys to today's, in place; without W_e
     (``example_alignment: parts_only``) a file's W_e weights are left out."""
     if module.flow_example is None:
