@@ -81,3 +81,31 @@ def add_model_run_options(parser: argparse.ArgumentParser, function: str, replac
     default_from(parser, parser.add_argument("--precision", help=PRECISION_HELP), function)
     parser.add_argument("--overwrite", action="store_true", help=f"replace {replaced}")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
+
+
+def add_generator_set_option(parser: argparse.ArgumentParser, use: str) -> None:
+    """``--set model.generator.KEY=VALUE`` (repeatable, dest ``overrides``): change a generator setting of the file for
+    this command (``use`` says for what); read with :func:`generator_overrides`."""
+    parser.add_argument("--set", action="append", default=[], metavar="model.generator.KEY=VALUE", dest="overrides",
+                        help=f"change a generator setting of the file for {use}, e.g. "
+                             "model.generator.example_mix=share (repeatable; docs/inference.md)")
+
+
+def generator_overrides(texts: list[str]) -> dict:
+    """The generator fields of ``--set model.generator.KEY=VALUE`` options, values read as YAML; a one-line UserError
+    for any other form."""
+    import yaml
+
+    from fsvid2vid.errors import UserError
+
+    overrides = {}
+    for text in texts:
+        key, sep, value = text.partition("=")
+        if not sep or not key.startswith("model.generator.") or key.count(".") != 2:
+            raise UserError(f"--set {text!r}: expected model.generator.KEY=VALUE, e.g. "
+                            "model.generator.example_mix=share")
+        try:
+            overrides[key.rsplit(".", 1)[1]] = yaml.safe_load(value)
+        except yaml.YAMLError:
+            raise UserError(f"--set {text!r}: the value is not valid YAML") from None
+    return overrides

@@ -16,7 +16,16 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from fsvid2vid import __version__, bench
-from fsvid2vid.arguments import Parser, add_model_run_options, default_from, fill_defaults, int_arg, positive_int
+from fsvid2vid.arguments import (
+    Parser,
+    add_generator_set_option,
+    add_model_run_options,
+    default_from,
+    fill_defaults,
+    generator_overrides,
+    int_arg,
+    positive_int,
+)
 from fsvid2vid.errors import UserError
 from fsvid2vid.eval import command as eval_command
 
@@ -152,6 +161,7 @@ def build_parser() -> argparse.ArgumentParser:
                  "fsvid2vid.infer.generate:generate")
     gen.add_argument("--workers", type=positive_int, help="frames synthesised at once, one torch thread each (default: "
                      "the torch thread count on the CPU, 1 on a GPU; docs/inference.md)")
+    add_generator_set_option(gen, "this video")
     add_model_run_options(gen, "fsvid2vid.infer.generate:generate", "existing outputs")
 
     export = commands.add_parser("export", help="export a training checkpoint's generator (fp16 safetensors)",
@@ -358,7 +368,7 @@ def _cmd_generate(args: argparse.Namespace) -> None:
                     sheet=args.sheet, max_frames=args.max_frames, overwrite=args.overwrite, device=args.device,
                     progress=not args.quiet, finetune=args.finetune, seed=args.seed, attention_vis=args.attention_vis,
                     precision=args.precision, space_check=not args.no_space_check, intermediates=args.intermediates,
-                    workers=args.workers)
+                    workers=args.workers, overrides=generator_overrides(args.overrides))
     for path in info["outputs"]:
         print(f"wrote {path}")
 

@@ -9,6 +9,7 @@ import av
 import numpy as np
 import pytest
 import torch
+from PIL import Image
 
 from fsvid2vid.cli import main
 from fsvid2vid.errors import UserError
@@ -235,6 +236,30 @@ def test_generate_with_finetune_records_it(trained, tmp_path):
                  "--driving", str(cross), "--out", str(out), "--finetune", "2", "--max-frames", "3", "--quiet"]) == 0
     meta = json.loads(out.with_suffix(".json").read_text())
     assert meta["finetune_steps"] == 2 and meta["frames"] == 3
+
+
+def test_generate_set_changes_a_generator_setting_and_records_it(trained, tmp_path, capsys):
+    _, model, dance_dir = trained
+    own, cross = _cross(dance_dir)
+    base = ["generate", "--checkpoint", str(model), "--examples", str(own / "rgb" / "000001.png"), "--driving",
+            str(cross), "--max-frames", "3", "--quiet"]
+    frames = {}
+    for name, extra in (("plain", []), ("no-warp", ["--set", "model.generator.warp_example=false"])):
+        out = tmp_path / f"{name}.mp4"
+        assert main([*base, "--out", str(out), "--frames-dir", str(tmp_path / name), *extra]) == 0
+        frames[name] = [np.asarray(Image.open(f)) for f in sorted((tmp_path / name).glob("*.png"))]
+        meta = json.loads(out.with_suffix(".json").read_text())
+        assert meta["overrides"] == ({} if not extra else {"warp_example": False})
+    assert any((a != b).any() for a, b in zip(frames["plain"], frames["no-warp"], strict=True))
+
+    capsys.readouterr()
+    for bad, message in (("warp_example=false", "expected model.generator.KEY=VALUE"),
+                         ("model.generator.no_such_field=1", "cannot set ['no_such_field']")):
+        out = tmp_path / "bad.mp4"
+        assert main([*base, "--out", str(out), "--set", bad]) == 2
+        err = capsys.readouterr().err
+        assert message in err and err.count("\n") == 1, err
+        assert not out.exists() and not out.with_suffix(".json").exists()
 
 
 def test_attention_vis_writes_per_frame_maps_whose_shares_sum_to_one(trained, tmp_path):

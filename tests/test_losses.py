@@ -425,3 +425,41 @@ def test_raw_loss_counts_h_t_on_the_subject_and_its_rim_only(background):
         assert (grad[:, :, outside] == 0).all()
         expected = (real[:, :, :, 19:41, 9:31].abs().sum() / real.numel()).item()
         assert terms["raw"].item() == pytest.approx(expected, rel=1e-5)
+
+
+def test_generator_feature_matching_reuses_the_discriminator_steps_real_features():
+    """discriminator_losses hands back the real frames' features, detached; generator_losses given them computes every
+    term as when it runs both discriminators on the real frames itself."""
+    from fsvid2vid.losses.config import LossConfig
+    from fsvid2vid.losses.objective import discriminator_losses, generator_losses
+    from fsvid2vid.models import ImageDiscriminator, TemporalDiscriminator, model_preset
+    from fsvid2vid.models.rollout import ClipOutput
+
+    torch.manual_seed(0)
+    cfg = model_preset("dance", "tiny")
+    image_d = ImageDiscriminator(cfg.discriminator, 18).eval()
+    temporal_d = TemporalDiscriminator(cfg.discriminator).eval()
+    b, t, h, w = 2, 2, cfg.height, cfg.width
+    semantic = torch.rand(b, t, 18, h, w)
+    real, fake = torch.rand(b, t, 3, h, w) * 2 - 1, torch.rand(b, t, 3, h, w) * 2 - 1
+    batch = {"semantic": semantic, "rgb": real, "example_rgb": real[:, :1], "example_semantic": semantic[:, :1]}
+    d_terms, features = discriminator_losses(image_d, temporal_d, batch, fake, True)
+    assert set(d_terms) == {"image_real", "image_fake", "temporal_real", "temporal_fake"}
+    assert features.temporal is not None
+    assert not any(f.requires_grad for scale in features.image + features.temporal for f in scale)
+
+    def g_terms(real_features):
+        fake_leaf = fake.clone().requires_grad_(True)
+        clip = ClipOutput(frame=fake_leaf, raw_prime=fake_leaf, raw=fake_leaf, example_index=torch.zeros(b, t).long())
+        terms = generator_losses(clip, batch, image_d, temporal_d, LossConfig(), [slice(3, 18)], True,
+                                 real_features=real_features)
+        terms["feature_matching"].backward()
+        return terms, fake_leaf.grad
+
+    reused, reused_grad = g_terms(features)
+    fresh, fresh_grad = g_terms(None)
+    assert reused.keys() == fresh.keys()
+    for name in ("gan", "feature_matching", "temporal_gan", "temporal_feature_matching", "l1"):
+        assert torch.allclose(reused[name], fresh[name], atol=1e-6), name
+    assert torch.allclose(reused_grad, fresh_grad, atol=1e-7)
+    assert reused["feature_matching"] > 0

@@ -21,7 +21,7 @@ from fsvid2vid.models import (
     task_spec,
     warp,
 )
-from fsvid2vid.models.rollout import Rollout
+from fsvid2vid.models.rollout import Rollout, generate_clip
 from fsvid2vid.models.weights import attention_weights
 
 TASKS = ("dance", "face", "street")
@@ -103,6 +103,40 @@ def test_two_frames_shapes_range_and_every_parameter_gets_a_gradient(task, condi
     for name, p in model.named_parameters():
         assert p.grad is not None, f"{name} got no gradient"
         assert torch.isfinite(p.grad).all(), f"{name} has a non-finite gradient"
+
+
+@pytest.mark.parametrize("conditioning", VARIANTS)
+def test_clip_synthesised_in_one_batch_equals_frame_after_frame(conditioning):
+    """generate_clip runs E and H once on all B * T frames (training's path): the same frames, flows and attention as
+    the rollout one frame at a time, and the same gradients for E's and H's parameters."""
+    gated = dict(example_gate=True, example_alignment="parts", example_mask="labels")
+    cfg = tiny("dance", **VARIANTS[conditioning], **(gated if conditioning == "ours_attention_warp" else {}))
+    cfg.generator.spectral_norm = False  # its power iteration would advance once per call, T times frame by frame
+    model = eval_model(cfg)
+    example_rgb, example_semantic, semantics = inputs(cfg, batch=2, k=2, n_frames=3)
+    semantics = semantics.softmax(dim=2)  # one-hot-like maps, so that the part alignment has parts to move
+    clip = generate_clip(model, semantics, example_rgb, example_semantic)
+    outs = run_clip(model, example_rgb, example_semantic, semantics)
+    for t, out in enumerate(outs):
+        for name in ("frame", "raw", "raw_prime", "example_index", "flow_example", "attention_share"):
+            a, b = getattr(clip, name, None), getattr(out, name)
+            if b is not None and a is not None:
+                assert torch.allclose(a[:, t].float(), b.float(), atol=1e-5), (name, t)
+    for name in ("flow_prev", "mask_prev"):
+        a = getattr(clip, name)
+        b = torch.stack([getattr(o, name) for o in outs[1:]], dim=1)
+        assert torch.allclose(a, b, atol=1e-5), name
+
+    grads = []
+    for batched in (True, False):
+        model.zero_grad()
+        frames = (generate_clip(model, semantics, example_rgb, example_semantic).frame if batched else
+                  torch.stack([o.frame for o in run_clip(model, example_rgb, example_semantic, semantics)], dim=1))
+        frames.square().mean().backward()
+        grads.append({n: p.grad.clone() for n, p in model.named_parameters() if p.grad is not None})
+    assert grads[0].keys() == grads[1].keys() and grads[0]
+    for n in grads[0]:
+        assert torch.allclose(grads[0][n], grads[1][n], atol=1e-5, rtol=1e-4), n
 
 
 def test_tiny_forward_is_fast():

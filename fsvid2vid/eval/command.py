@@ -10,7 +10,14 @@ import argparse
 import sys
 from pathlib import Path
 
-from fsvid2vid.arguments import Parser, add_model_run_options, default_from, int_arg
+from fsvid2vid.arguments import (
+    Parser,
+    add_generator_set_option,
+    add_model_run_options,
+    default_from,
+    generator_overrides,
+    int_arg,
+)
 
 
 def add_commands(commands: argparse._SubParsersAction, handlers: dict) -> None:
@@ -47,9 +54,7 @@ def add_commands(commands: argparse._SubParsersAction, handlers: dict) -> None:
     ev.add_argument("--score-height", type=int_arg, metavar="H",
                     help="also score the pixels on frames area-downsampled to this height (e.g. 64: a 128 px model "
                          "on the grid of a 64 px one); the report's 'rescaled' entry per K")
-    ev.add_argument("--set", action="append", default=[], metavar="model.generator.KEY=VALUE", dest="overrides",
-                    help="change a generator setting of the file for this evaluation, e.g. "
-                         "model.generator.example_mix=share (repeatable; docs/evaluation.md)")
+    add_generator_set_option(ev, "this evaluation")
     add_model_run_options(ev, "fsvid2vid.eval.evaluate:evaluate", "an existing report")
 
     evaluator = commands.add_parser("evaluator", help="train or score the evaluation networks",
@@ -79,24 +84,11 @@ def add_commands(commands: argparse._SubParsersAction, handlers: dict) -> None:
 
 
 def _evaluate(args: argparse.Namespace) -> None:
-    import yaml
-
     from fsvid2vid.devices import resolve_device
-    from fsvid2vid.errors import UserError
     from fsvid2vid.eval.evaluate import evaluate
 
     resolve_device(args.device)
-    overrides = {}
-    for text in args.overrides:
-        key, sep, value = text.partition("=")
-        if not sep or not key.startswith("model.generator.") or key.count(".") != 2:
-            raise UserError(f"--set {text!r}: expected model.generator.KEY=VALUE, e.g. "
-                            "model.generator.example_mix=share")
-        try:
-            overrides[key.rsplit(".", 1)[1]] = yaml.safe_load(value)
-        except yaml.YAMLError:
-            raise UserError(f"--set {text!r}: the value is not valid YAML") from None
-
+    overrides = generator_overrides(args.overrides)
     report = evaluate(args.checkpoint, args.task, args.out, data=args.data, k_values=args.k,
                       evaluator=args.evaluator, inception=args.inception, max_clips=args.max_clips,
                       frames=args.frames, cache=args.cache, device=args.device, overwrite=args.overwrite,

@@ -49,7 +49,8 @@ def generate(checkpoint: Path, examples: list[Path], driving: Path, out: Path, s
              overwrite: bool = False, device: str = "cpu", progress: bool = True, finetune: int = 0,
              seed: int = 0, attention_vis: Path | None = None, example_semantics: list[Path] | None = None,
              retarget: bool = True, space_check: bool = True, precision: str = "auto",
-             intermediates: Path | None = None, workers: int | None = None) -> dict[str, Any]:
+             intermediates: Path | None = None, workers: int | None = None, overrides: dict | None = None
+             ) -> dict[str, Any]:
     """Write ``out`` (mp4) and ``out``.json (metadata); with ``side_by_side`` also ``<out stem>-side-by-side.mp4``
     (semantic | examples | generated | ground truth when the driving clip has RGB frames); with ``sheet`` a PNG:
     the examples, then semantic | generated | ground truth for four frames spread over the clip; with
@@ -64,7 +65,9 @@ def generate(checkpoint: Path, examples: list[Path], driving: Path, out: Path, s
     proportions and placement (docs/real-footage.md).
 
     Nothing is written unless everything is: the videos, the PNG folders, the sheet and the JSON appear together at
-    the end, and existing files are replaced only with ``overwrite`` (and only files of the kinds written here)."""
+    the end, and existing files are replaced only with ``overwrite`` (and only files of the kinds written here).
+    ``overrides``: generator settings to change in the file's config (e.g. ``{"example_alignment": "parts_only"}``;
+    :func:`~fsvid2vid.models.generator_file.load_generator`), recorded in the JSON."""
     out = Path(out)
     if out.suffix.lower() != ".mp4":
         raise UserError(f"{out}: the output must be an .mp4 file")
@@ -90,7 +93,7 @@ def generate(checkpoint: Path, examples: list[Path], driving: Path, out: Path, s
                 attention_out = folders.enter_context(FolderOfNewFiles(attention_vis, "--attention-vis", overwrite))
             return _generate(checkpoint, examples, driving, out, side, side_by_side, frames_out, attention_out, sheet,
                              max_frames, device, progress, finetune, seed, example_semantics, retarget, space_check,
-                             precision, intermediates_out, workers)
+                             precision, intermediates_out, workers, overrides)
     except BaseException:
         for target in created:  # what this run wrote before it failed (a file it replaced stays complete)
             if target.exists():
@@ -102,9 +105,10 @@ def _generate(checkpoint: Path, examples: list[Path], driving: Path, out: Path, 
               frames_out: FolderOfNewFiles | None, attention_out: FolderOfNewFiles | None, sheet: Path | None,
               max_frames: int | None, device: str, progress: bool, finetune: int, seed: int,
               example_semantics: list[Path] | None, retarget: bool, space_check: bool, precision: str,
-              intermediates_out: FolderOfNewFiles | None, workers: int | None) -> dict[str, Any]:
+              intermediates_out: FolderOfNewFiles | None, workers: int | None, overrides: dict | None
+              ) -> dict[str, Any]:
     attention = attention_out is not None
-    synth = Synthesizer.from_checkpoint(checkpoint, device, precision)
+    synth = Synthesizer.from_checkpoint(checkpoint, device, precision, overrides)
     g = synth.config.generator
     if attention and not (g.conditioning == "ours" and g.attention):
         raise UserError(f"{checkpoint}: this model has no attention over examples (conditioning {g.conditioning!r}, "
@@ -186,7 +190,8 @@ def _generate(checkpoint: Path, examples: list[Path], driving: Path, out: Path, 
                 bar.update()
         count, seconds = video.count, time.perf_counter() - started
         info = {
-            "checkpoint": str(checkpoint), "model": synth.info, "task": synth.config.task, "examples": ex.paths,
+            "checkpoint": str(checkpoint), "overrides": overrides or {},
+            "model": synth.info, "task": synth.config.task, "examples": ex.paths,
             "K": len(ex.paths), "driving": str(driving), "frames": count, "fps": fps, "finetune_steps": finetune,
             "finetune_l1_first_last": [round(x, 4) for x in finetune_losses[:1] + finetune_losses[-1:]],
             "seed": seed, "seconds": round(seconds, 3), "device": str(device), "precision": synth.precision,

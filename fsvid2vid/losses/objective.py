@@ -1,7 +1,8 @@
 """The training objective for one batch: the discriminators' hinge losses and the generator's weighted terms.
 
-    d_terms = discriminator_losses(image_d, temporal_d, batch, fake.detach(), use_temporal)
-    g_terms = generator_losses(clip, batch, image_d, temporal_d, cfg.loss, label_slices, use_temporal, vgg)
+    d_terms, real = discriminator_losses(image_d, temporal_d, batch, fake.detach(), use_temporal)
+    g_terms = generator_losses(clip, batch, image_d, temporal_d, cfg.loss, label_slices, use_temporal, vgg,
+                               real_features=real)   # feature matching against the real frames' features above
     total = weighted_total(g_terms, cfg.loss)       # each term times the LossConfig field of the same name
 
 A new generator loss is one entry in :func:`generator_losses` and one field of :class:`LossConfig`.
@@ -11,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from contextlib import AbstractContextManager, nullcontext
+from dataclasses import dataclass
 
 import torch
 from torch import Tensor, nn
@@ -35,14 +37,29 @@ def image_d_inputs(batch: Batch, frames: Tensor) -> tuple[Tensor, Tensor, Tensor
     return sem, ex, ex_sem, frames.flatten(0, 1)
 
 
+@dataclass
+class RealFeatures:
+    """The discriminators' features of the real frames from the discriminator step, detached: the generator's feature
+    matching compares with them instead of running both discriminators on the real frames again (as pix2pixHD and
+    vid2vid do, whose one forward pass serves both losses)."""
+
+    image: Features
+    temporal: Features | None = None
+
+
+def _detached(features: Features) -> Features:
+    return [[f.detach() for f in scale] for scale in features]
+
+
 def _halves(features: Features, n: int) -> tuple[Features, Features]:
     """Split the features of a concatenated (real, fake) batch into the two halves."""
     return [[f[:n] for f in scale] for scale in features], [[f[n:] for f in scale] for scale in features]
 
 
 def discriminator_losses(image_d: nn.Module, temporal_d: nn.Module, batch: Batch, fake: Tensor, use_temporal: bool,
-                         autocast: Autocast = nullcontext) -> dict[str, Tensor]:
-    """Hinge losses of both discriminators, real against ``fake`` (B, T, 3, H, W), detached by the caller.
+                         autocast: Autocast = nullcontext) -> tuple[dict[str, Tensor], RealFeatures]:
+    """Hinge losses of both discriminators, real against ``fake`` (B, T, 3, H, W), detached by the caller, and the
+    real frames' features (detached) for :func:`generator_losses`.
 
     Keys: ``image_real``, ``image_fake`` and, with ``use_temporal``, ``temporal_real``, ``temporal_fake``.
     """
@@ -51,21 +68,27 @@ def discriminator_losses(image_d: nn.Module, temporal_d: nn.Module, batch: Batch
     with autocast():
         both = image_d(torch.cat((sem, sem)), torch.cat((ex, ex)), torch.cat((ex_sem, ex_sem)),
                        torch.cat((real_flat, fake.flatten(0, 1))))
-    d_real, d_fake = discriminator_hinge(*_halves(both, len(sem)))
+    real_feats, fake_feats = _halves(both, len(sem))
+    d_real, d_fake = discriminator_hinge(real_feats, fake_feats)
     terms = {"image_real": d_real, "image_fake": d_fake}
+    features = RealFeatures(_detached(real_feats))
     if use_temporal:
         with autocast():
             both_v = temporal_d(torch.cat((real, fake)))
-        terms["temporal_real"], terms["temporal_fake"] = discriminator_hinge(*_halves(both_v, len(real)))
-    return terms
+        real_v, fake_v = _halves(both_v, len(real))
+        terms["temporal_real"], terms["temporal_fake"] = discriminator_hinge(real_v, fake_v)
+        features.temporal = _detached(real_v)
+    return terms, features
 
 
 def generator_losses(clip: ClipOutput, batch: Batch, image_d: nn.Module, temporal_d: nn.Module, cfg: LossConfig,
                      label_slices: list[slice], use_temporal: bool, vgg: nn.Module | None = None,
-                     autocast: Autocast = nullcontext, background: int | None = None) -> dict[str, Tensor]:
+                     autocast: Autocast = nullcontext, background: int | None = None,
+                     real_features: RealFeatures | None = None) -> dict[str, Tensor]:
     """The generator's loss terms, each named as its weight in :class:`LossConfig`.
 
     clip: the generator's outputs for the batch; the discriminators are called as they are (frozen by the caller).
+    real_features: the real frames' features from :func:`discriminator_losses` (None: computed here).
     - ``gan``, ``feature_matching``: the conditional image discriminator on every frame;
     - ``temporal_gan``, ``temporal_feature_matching``: the temporal discriminator on the sequence (``use_temporal``);
     - ``l1``: L1 of x_t and of h'_t to the real frames; ``vgg``: the perceptual loss when ``vgg`` is given;
@@ -80,13 +103,16 @@ def generator_losses(clip: ClipOutput, batch: Batch, image_d: nn.Module, tempora
     sem, ex, ex_sem, real_flat = image_d_inputs(batch, real)
     with autocast():
         fake_feats = image_d(sem, ex, ex_sem, fake.flatten(0, 1))
-        with torch.no_grad():
-            real_feats = image_d(sem, ex, ex_sem, real_flat)
-        g = {"gan": generator_hinge(fake_feats), "feature_matching": feature_matching(fake_feats, real_feats)}
+        if real_features is None:
+            with torch.no_grad():
+                real_features = RealFeatures(image_d(sem, ex, ex_sem, real_flat))
+        g = {"gan": generator_hinge(fake_feats), "feature_matching": feature_matching(fake_feats, real_features.image)}
         if use_temporal:
             fake_v = temporal_d(fake)
-            with torch.no_grad():
-                real_v = temporal_d(real)
+            real_v = real_features.temporal
+            if real_v is None:
+                with torch.no_grad():
+                    real_v = temporal_d(real)
             g["temporal_gan"] = generator_hinge(fake_v)
             g["temporal_feature_matching"] = feature_matching(fake_v, real_v)
     g["l1"] = (fake - real).abs().mean() + (clip.raw_prime.float() - real).abs().mean()

@@ -43,7 +43,13 @@ from fsvid2vid.data.layout import OutputFolder
 from fsvid2vid.devices import resolve_device
 from fsvid2vid.errors import UserError
 from fsvid2vid.losses import load_vgg19
-from fsvid2vid.losses.objective import Batch, discriminator_losses, generator_losses, weighted_total
+from fsvid2vid.losses.objective import (
+    Batch,
+    RealFeatures,
+    discriminator_losses,
+    generator_losses,
+    weighted_total,
+)
 from fsvid2vid.models import FewShotGenerator, ImageDiscriminator, TemporalDiscriminator
 from fsvid2vid.models.checkpoint import (
     ABANDONED_SUFFIX,
@@ -244,8 +250,8 @@ class Trainer:
         with self._autocast():
             clip: ClipOutput = self.rollout(batch["semantic"], batch["example_rgb"], batch["example_semantic"])
         use_temporal = self.cfg.loss.temporal_gan > 0 and t >= self.temporal_d.frames_needed(0)
-        d_terms, d_total, d_ok = self._discriminator_step(batch, clip, use_temporal)
-        g_terms, g_total, g_ok = self._generator_step(batch, clip, use_temporal)
+        d_terms, d_total, d_ok, real = self._discriminator_step(batch, clip, use_temporal)
+        g_terms, g_total, g_ok = self._generator_step(batch, clip, use_temporal, real)
         losses = {**{f"D/{k}": v for k, v in d_terms.items()}, **{f"G/{k}": v for k, v in g_terms.items()}}
         losses["G/total"], losses["D/total"] = g_total, d_total
         values = {k: float(v.detach()) for k, v in losses.items()}
@@ -254,21 +260,22 @@ class Trainer:
         return values
 
     def _discriminator_step(self, batch: Batch, clip: ClipOutput, use_temporal: bool
-                            ) -> tuple[dict[str, Tensor], Tensor, bool]:
-        """Update both discriminators on real frames against the (detached) generated ones."""
+                            ) -> tuple[dict[str, Tensor], Tensor, bool, RealFeatures]:
+        """Update both discriminators on real frames against the (detached) generated ones; also returns the real
+        frames' features, which the generator's feature matching reuses."""
         self._set_d_grad(True)
-        terms = discriminator_losses(self.image_d_step, self.temporal_d_step, batch, clip.frame.float().detach(),
-                                     use_temporal, self._autocast)
+        terms, real = discriminator_losses(self.image_d_step, self.temporal_d_step, batch,
+                                           clip.frame.float().detach(), use_temporal, self._autocast)
         total = sum(terms.values())
         ok = self._apply(total, self.opt_d, [*self.image_d.parameters(), *self.temporal_d.parameters()])
-        return terms, total, ok
+        return terms, total, ok, real
 
-    def _generator_step(self, batch: Batch, clip: ClipOutput, use_temporal: bool
+    def _generator_step(self, batch: Batch, clip: ClipOutput, use_temporal: bool, real: RealFeatures
                         ) -> tuple[dict[str, Tensor], Tensor, bool]:
         """Update the generator; the discriminators are frozen and called unwrapped (no gradient sync for them)."""
         self._set_d_grad(False)
         terms = generator_losses(clip, batch, self.image_d, self.temporal_d, self.cfg.loss, self.label_slices,
-                                 use_temporal, self.vgg, self._autocast, self.background)
+                                 use_temporal, self.vgg, self._autocast, self.background, real)
         total = weighted_total(terms, self.cfg.loss)
         ok = self._apply(total, self.opt_g, list(self.generator.parameters()))
         self._set_d_grad(True)
