@@ -7,6 +7,7 @@ import json
 import math
 
 import pytest
+import torch
 
 from fsvid2vid.cli import main
 from fsvid2vid.models import FewShotGenerator, model_preset
@@ -175,3 +176,30 @@ def test_bench_train_compile_keeps_the_checkpoint_keys(dance_dir, tmp_path):
     parts = [g.synthesis, g.flow_prev, g.flow_example]
     assert all(p._compiled_call_impl is not None for p in parts if p is not None)
     assert g.conditioning._compiled_call_impl is None  # E stays eager
+
+
+def test_the_profile_reports_the_time_of_named_regions_within_the_call():
+    """`bench train --profile` times the trainer's regions (torch.profiler ranges): each found, within the call's
+    wall time, summed over repeats, and the wrapper range is not listed as an operator."""
+    from torch.profiler import record_function
+
+    from fsvid2vid.bench.measure import profile_ops, regions_table
+    from fsvid2vid.train.trainer import REGIONS
+
+    conv = torch.nn.Conv2d(4, 4, 3, padding=1)
+    x = torch.rand(1, 4, 32, 32)
+
+    def call():
+        for _ in range(2):
+            with record_function("forward"):
+                y = conv(x)
+        with record_function("backward"):
+            y.square().mean().backward()
+
+    profile = profile_ops(call, torch.device("cpu"), 50, ("forward", "backward", "absent"))
+    found = {r["region"]: r for r in profile["regions"]}
+    assert found["forward"]["ms"] > 0 and found["backward"]["ms"] > 0 and found["absent"]["ms"] == 0
+    assert sum(r["ms"] for r in profile["regions"]) <= profile["wall_ms"]
+    assert all(op["op"] != "profiled call" for op in profile["ops"])
+    assert "the whole call" in regions_table(profile)
+    assert len(REGIONS) == len(set(REGIONS)) == 4

@@ -463,3 +463,32 @@ def test_generator_feature_matching_reuses_the_discriminator_steps_real_features
         assert torch.allclose(reused[name], fresh[name], atol=1e-6), name
     assert torch.allclose(reused_grad, fresh_grad, atol=1e-7)
     assert reused["feature_matching"] > 0
+
+
+@pytest.mark.parametrize("learned", [True, False])
+def test_example_warp_terms_with_no_gradient_are_left_out(learned):
+    """The example warp's mask and part terms are computed when its flow or mask trains (W_e / M_e), and left out when
+    both are closed-form (example_alignment: parts_only), where they would be constants; the share-weighted warp term,
+    which trains E_A, stays."""
+    from fsvid2vid.losses.config import LossConfig
+    from fsvid2vid.losses.objective import generator_losses
+    from fsvid2vid.models.rollout import ClipOutput
+
+    torch.manual_seed(0)
+    b, t, e, h, w = 1, 1, 2, 32, 24
+    semantic = torch.rand(b, t, 18, h, w)
+    real = torch.rand(b, t, 3, h, w) * 2 - 1
+    share = torch.full((b, t, e, 1, h, w), 0.5, requires_grad=True)
+    flow = torch.zeros(b, t, e, 2, h, w, requires_grad=learned)
+    clip = ClipOutput(frame=real.clone(), raw_prime=real.clone(), raw=real.clone(),
+                      example_index=torch.zeros(b, t).long(), flow_example=flow,
+                      mask_example=torch.zeros(b, t, e, 1, h, w), warped_example=torch.rand(b, t, e, 3, h, w),
+                      example_share=share)
+    batch = {"semantic": semantic, "rgb": real, "example_rgb": real.expand(b, e, 3, h, w),
+             "example_semantic": semantic.expand(b, e, 18, h, w)}
+    d = _MeanDiscriminator()
+    terms = generator_losses(clip, batch, d, d, LossConfig(example_share=10.0), [slice(3, 18)], False)
+    assert ("part_warp" in terms) == ("part_mask" in terms) == ("mask" in terms) == learned
+    assert "example_share" in terms
+    terms["warp"].backward()
+    assert share.grad is not None and share.grad.abs().sum() > 0

@@ -7,6 +7,7 @@ import time
 
 import pytest
 import torch
+import torch.nn.functional as F
 from torch import Tensor
 
 from fsvid2vid.errors import UserError
@@ -713,6 +714,30 @@ def test_image_discriminator_returns_features_per_scale_and_trains():
         assert scale[-1].shape[:2] == (2, 1)  # patch logits
     sum(f[-1].mean() for f in features).backward()
     assert all(p.grad is not None and torch.isfinite(p.grad).all() for p in d.parameters())
+
+
+def test_image_discriminator_pools_its_conditions_once_for_real_and_generated_frames():
+    """The conditions (s_t, e, s_e) are pooled on their own and repeated over a batch of real and generated frames:
+    the same features as stacking every input first; the frames' gradient is the same too."""
+    cfg = model_preset("dance", "64")
+    torch.manual_seed(0)
+    c_s = cfg.generator.semantic_nc
+    d = ImageDiscriminator(cfg.discriminator, c_s).eval()  # eval: the power iteration does not step between calls
+    s, s_e, e = torch.rand(2, c_s, 64, 48), torch.rand(2, c_s, 64, 48), torch.rand(2, 3, 64, 48)
+    frames = (torch.rand(4, 3, 64, 48) * 2 - 1).requires_grad_(True)
+    shared = d(s, e, s_e, frames)  # two frames per condition
+    stacked = torch.cat((s, e, s_e), dim=1).repeat(2, 1, 1, 1)
+    whole = [d.net.scales[0](torch.cat((stacked, frames), dim=1))]
+    pooled = F.avg_pool2d(torch.cat((stacked, frames), dim=1), 3, stride=2, padding=1, count_include_pad=False)
+    whole.append(d.net.scales[1](pooled))
+    for mine, theirs in zip(shared, whole, strict=True):
+        for a, b in zip(mine, theirs, strict=True):
+            assert torch.allclose(a, b, atol=1e-5)
+    grad_shared = torch.autograd.grad(sum(f[-1].sum() for f in shared), frames)[0]
+    grad_whole = torch.autograd.grad(sum(f[-1].sum() for f in whole), frames)[0]
+    assert torch.allclose(grad_shared, grad_whole, atol=1e-5)
+    with pytest.raises(ValueError, match="not a multiple"):
+        d(s, e, s_e, frames[:3])
 
 
 def test_temporal_discriminator_scales_and_conditions():

@@ -173,7 +173,7 @@ def _model_sources(args: argparse.Namespace) -> list:
 
 
 def _print(report: dict[str, Any], headers: list[str], cells: list[list[str]], markdown: bool) -> None:
-    from fsvid2vid.bench.measure import header_lines, profile_table, table
+    from fsvid2vid.bench.measure import header_lines, profile_table, regions_table, table
 
     print("\n".join(header_lines(report)) + "\n")
     print(table(headers, cells, markdown))
@@ -188,6 +188,8 @@ def _print(report: dict[str, Any], headers: list[str], cells: list[list[str]], m
                     print(table([f"FLOPs by {title}", "GFLOP", "of all"],
                                 [[name, f"{n / 1e9:.3g}", f"{n / total:.0%}"] for name, n in counts.items()],
                                 markdown) + "\n")
+            if row["profile"].get("regions"):
+                print(f"{regions_table(row['profile'], markdown)}\n")
             print(profile_table(row["profile"], markdown))
 
 

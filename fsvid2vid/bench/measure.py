@@ -112,24 +112,38 @@ def count_flops(fn: Callable[[], Any], depth: int = 0) -> tuple[int, dict[str, i
     return int(counter.get_total_flops()), by_op, by_module
 
 
-def profile_ops(fn: Callable[[], Any], device: torch.device, top: int = 15) -> dict[str, Any]:
-    """``torch.profiler`` over one call of ``fn``: the ``top`` operators by self CPU time (and self device time)."""
-    from torch.profiler import ProfilerActivity, profile
+def profile_ops(fn: Callable[[], Any], device: torch.device, top: int = 15,
+                regions: tuple[str, ...] = ()) -> dict[str, Any]:
+    """``torch.profiler`` over one call of ``fn``: the ``top`` operators by self CPU time (and self device time), and
+    the CPU wall time of each of ``regions`` (names of ``torch.profiler.record_function`` ranges that ``fn`` opens;
+    ranges of the same name are summed) with its share of the call's."""
+    from torch.profiler import ProfilerActivity, profile, record_function
 
     activities = [ProfilerActivity.CPU] + ([ProfilerActivity.CUDA] if device.type == "cuda" else [])
+    whole = "profiled call"
     with profile(activities=activities) as prof:
-        fn()
-        synchronize(device)
+        with record_function(whole):
+            fn()
+            synchronize(device)
     events = list(prof.key_averages())
     total = sum(e.self_cpu_time_total for e in events) or 1.0
     ops = []
-    for e in sorted(events, key=lambda e: e.self_cpu_time_total, reverse=True)[:top]:
+    for e in sorted((e for e in events if e.key != whole), key=lambda e: e.self_cpu_time_total, reverse=True)[:top]:
         op = {"op": e.key, "self_cpu_ms": e.self_cpu_time_total / 1e3, "share": e.self_cpu_time_total / total,
               "calls": e.count}
         if device.type == "cuda":
             op["self_device_ms"] = getattr(e, "self_device_time_total", 0.0) / 1e3
         ops.append(op)
-    return {"total_self_cpu_ms": total / 1e3, "ops": ops}
+    report: dict[str, Any] = {"total_self_cpu_ms": total / 1e3, "ops": ops}
+    if regions:
+        ms = {name: 0.0 for name in (*regions, whole)}
+        for e in prof.events():
+            if e.name in ms:
+                ms[e.name] += e.time_range.elapsed_us() / 1e3
+        report["wall_ms"] = ms.pop(whole)
+        report["regions"] = [{"region": name, "ms": t, "share": t / report["wall_ms"] if report["wall_ms"] else 0.0}
+                             for name, t in ms.items()]
+    return report
 
 
 def _cpu_model() -> str:
@@ -190,6 +204,13 @@ def table(headers: list[str], rows: list[list[str]], markdown: bool = False) -> 
         return "\n".join(lines + [f"| {' | '.join(row)} |" for row in rows])
     widths = [max(len(c) for c in column) for column in zip(headers, *rows)]
     return "\n".join("  ".join(c.rjust(w) for c, w in zip(row, widths)).rstrip() for row in [headers, *rows])
+
+
+def regions_table(profile: dict[str, Any], markdown: bool = False) -> str:
+    """The regions of :func:`profile_ops` as a table: wall ms and share of the profiled call."""
+    rows = [[r["region"], f"{r['ms']:.1f}", f"{r['share']:.1%}"] for r in profile["regions"]]
+    rows.append(["the whole call", f"{profile['wall_ms']:.1f}", "100%"])
+    return table(["region", "wall ms", "share"], rows, markdown)
 
 
 def profile_table(profile: dict[str, Any], markdown: bool = False) -> str:

@@ -20,7 +20,7 @@ from fsvid2vid.data.synth.export import check_size, plan_split, write_jobs
 from fsvid2vid.errors import UserError
 from fsvid2vid.models.precision import resolve_precision
 from fsvid2vid.train.config import TrainConfig, load_config, merge_overrides
-from fsvid2vid.train.trainer import Trainer, resolve_device
+from fsvid2vid.train.trainer import REGIONS, Trainer, resolve_device
 
 
 def bench_config(path: Path, overrides: dict[str, Any], T: int | None, steps: int, warmup: int, device: str,
@@ -92,7 +92,7 @@ def bench_precision(cfg: TrainConfig, run_dir: Path, steps: int, warmup: int, pr
     for (t, k), group in sorted(groups.items()):
         one_step = functools.partial(trainer.train_step, group["batch"])
         flops, by_op, _ = measure.count_flops(one_step)
-        profile = measure.profile_ops(one_step, device, profile_top) if profile_top else None
+        profile = measure.profile_ops(one_step, device, profile_top, REGIONS) if profile_top else None
         per_step = measure.median(group["seconds"])
         m = cfg.model
         rows.append({

@@ -65,9 +65,8 @@ def discriminator_losses(image_d: nn.Module, temporal_d: nn.Module, batch: Batch
     """
     real = batch["rgb"]
     sem, ex, ex_sem, real_flat = image_d_inputs(batch, real)
-    with autocast():
-        both = image_d(torch.cat((sem, sem)), torch.cat((ex, ex)), torch.cat((ex_sem, ex_sem)),
-                       torch.cat((real_flat, fake.flatten(0, 1))))
+    with autocast():  # the conditions once, for the real and the generated frames
+        both = image_d(sem, ex, ex_sem, torch.cat((real_flat, fake.flatten(0, 1))))
     real_feats, fake_feats = _halves(both, len(sem))
     d_real, d_fake = discriminator_hinge(real_feats, fake_feats)
     terms = {"image_real": d_real, "image_fake": d_fake}
@@ -97,6 +96,8 @@ def generator_losses(clip: ClipOutput, batch: Batch, image_d: nn.Module, tempora
     - ``flow``, ``warp``, ``mask``: W and M on the previous frame (t >= 1) against OpenCV ground-truth flow, and
       ``warp``, ``mask`` of the example warp (eq. 11) added in;
     - ``part_warp``, ``part_mask``: the example warp on the one-hot label layers at ``label_slices`` (anti-ghost).
+    The example warp's ``mask`` and part terms are left out where nothing trains through them (the closed-form part
+    flow and the label rule's mask of ``example_alignment: parts_only``): they would be constants.
     """
     real = batch["rgb"]  # (B, T, 3, H, W)
     fake = clip.frame.float()
@@ -139,6 +140,8 @@ def generator_losses(clip: ClipOutput, batch: Batch, image_d: nn.Module, tempora
         g["warp"] = g.get("warp", 0) + e * (share * error).mean()
         if e > 1 and cfg.example_share > 0:
             g["example_share"] = share_choice_loss(share, error.mean(dim=1, keepdim=True), e)
+        if not (clip.flow_example.requires_grad or clip.mask_example.requires_grad):
+            return g  # a closed-form flow and mask (example_alignment: parts_only): their terms would be constants
         mask_e = clip.mask_example.float().flatten(0, 2)
         g["mask"] = g.get("mask", 0) + mask_loss(mask_e, warped, cur)
         if e == 1:

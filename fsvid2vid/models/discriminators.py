@@ -52,13 +52,29 @@ class MultiscaleDiscriminator(nn.Module):
         super().__init__()
         self.scales = nn.ModuleList(PatchDiscriminator(in_channels, **patch_kwargs) for _ in range(num_scales))
 
-    def forward(self, x: Tensor) -> Features:
+    def forward(self, x: Tensor, condition: Tensor | None = None) -> Features:
+        """x: (N, C_x, H, W); condition: (N / r, C_c, H, W) or None, stacked before x on the channels at every scale
+        and repeated r times over the batch (e.g. the same conditions for a batch of real and one of generated
+        frames): the same as stacking them first, but each condition is pooled once and only x is pooled with a
+        gradient."""
         features = []
         for i, discriminator in enumerate(self.scales):
             if i > 0:
-                x = F.avg_pool2d(x, 3, stride=2, padding=1, count_include_pad=False)
-            features.append(discriminator(x))
+                x = _half(x)
+                condition = None if condition is None else _half(condition)
+            if condition is None:
+                features.append(discriminator(x))
+            else:
+                repeats = len(x) // len(condition)
+                if repeats * len(condition) != len(x):
+                    raise ValueError(f"a batch of {len(x)} images is not a multiple of {len(condition)} conditions")
+                features.append(discriminator(torch.cat((condition.repeat(repeats, 1, 1, 1), x), dim=1)))
         return features
+
+
+def _half(x: Tensor) -> Tensor:
+    """The next scale's input: a 3x3 average with stride 2 (padding left out of the average)."""
+    return F.avg_pool2d(x, 3, stride=2, padding=1, count_include_pad=False)
 
 
 class ImageDiscriminator(nn.Module):
@@ -72,8 +88,10 @@ class ImageDiscriminator(nn.Module):
             spectral=cfg.spectral_norm, instance_norm=cfg.instance_norm)
 
     def forward(self, semantic: Tensor, example_rgb: Tensor, example_semantic: Tensor, image: Tensor) -> Features:
-        """semantic s_t: (B, C_s, H, W); example e: (B, 3, H, W); its map s_e: (B, C_s, H, W); image: (B, 3, H, W)."""
-        return self.net(torch.cat((semantic, example_rgb, example_semantic, image), dim=1))  # (B, 2 C_s + 6, H, W)
+        """semantic s_t: (B, C_s, H, W); example e: (B, 3, H, W); its map s_e: (B, C_s, H, W); image: (r B, 3, H, W),
+        r >= 1 images per condition (e.g. real and generated frames of the same conditions, r = 2): the input of
+        image i is (s_t, e, s_e) of condition i mod B stacked with it, (2 C_s + 6, H, W)."""
+        return self.net(image, torch.cat((semantic, example_rgb, example_semantic), dim=1))
 
 
 class TemporalDiscriminator(nn.Module):

@@ -32,6 +32,7 @@ import torch.distributed as dist
 import yaml
 from torch import Tensor, nn
 from torch.nn.parallel import DistributedDataParallel
+from torch.profiler import record_function
 from torch.utils.data import DataLoader, Dataset
 from torch.utils.data import default_collate as _default_collate
 from tqdm import tqdm
@@ -70,7 +71,11 @@ class TrainingDiverged(UserError):
     """Too many non-finite steps in a row."""
 
 
-
+# The parts of a training step as torch.profiler sees them (`bench train --profile` reports the time of each): the
+# generator's rollout, the discriminators' update, the generator's losses (its discriminator passes, VGG, the
+# ground-truth flow) and the generator's backward pass and update.
+REGIONS = ("step: generator forward", "step: discriminator update", "step: generator losses",
+           "step: generator backward and update")
 
 class Trainer:
     """Builds the networks, the data and the optimisers of a :class:`TrainConfig`, and runs it."""
@@ -247,10 +252,11 @@ class Trainer:
         """One discriminator update and one generator update; returns the losses (NaN-guarded)."""
         batch = {k: v.to(self.device, non_blocking=True) for k, v in batch.items()}
         t = batch["rgb"].shape[1]
-        with self._autocast():
+        with record_function(REGIONS[0]), self._autocast():
             clip: ClipOutput = self.rollout(batch["semantic"], batch["example_rgb"], batch["example_semantic"])
         use_temporal = self.cfg.loss.temporal_gan > 0 and t >= self.temporal_d.frames_needed(0)
-        d_terms, d_total, d_ok, real = self._discriminator_step(batch, clip, use_temporal)
+        with record_function(REGIONS[1]):
+            d_terms, d_total, d_ok, real = self._discriminator_step(batch, clip, use_temporal)
         g_terms, g_total, g_ok = self._generator_step(batch, clip, use_temporal, real)
         losses = {**{f"D/{k}": v for k, v in d_terms.items()}, **{f"G/{k}": v for k, v in g_terms.items()}}
         losses["G/total"], losses["D/total"] = g_total, d_total
@@ -274,10 +280,12 @@ class Trainer:
                         ) -> tuple[dict[str, Tensor], Tensor, bool]:
         """Update the generator; the discriminators are frozen and called unwrapped (no gradient sync for them)."""
         self._set_d_grad(False)
-        terms = generator_losses(clip, batch, self.image_d, self.temporal_d, self.cfg.loss, self.label_slices,
-                                 use_temporal, self.vgg, self._autocast, self.background, real)
-        total = weighted_total(terms, self.cfg.loss)
-        ok = self._apply(total, self.opt_g, list(self.generator.parameters()))
+        with record_function(REGIONS[2]):
+            terms = generator_losses(clip, batch, self.image_d, self.temporal_d, self.cfg.loss, self.label_slices,
+                                     use_temporal, self.vgg, self._autocast, self.background, real)
+            total = weighted_total(terms, self.cfg.loss)
+        with record_function(REGIONS[3]):
+            ok = self._apply(total, self.opt_g, list(self.generator.parameters()))
         self._set_d_grad(True)
         return terms, total, ok
 
