@@ -140,21 +140,21 @@ def generator_losses(clip: ClipOutput, batch: Batch, image_d: nn.Module, tempora
         g["warp"] = g.get("warp", 0) + e * (share * error).mean()
         if e > 1 and cfg.example_share > 0:
             g["example_share"] = share_choice_loss(share, error.mean(dim=1, keepdim=True), e)
-        if not (clip.flow_example.requires_grad or clip.mask_example.requires_grad):
-            return g  # a closed-form flow and mask (example_alignment: parts_only): their terms would be constants
-        mask_e = clip.mask_example.float().flatten(0, 2)
-        g["mask"] = g.get("mask", 0) + mask_loss(mask_e, warped, cur)
-        if e == 1:
-            rows = torch.arange(len(real), device=real.device)[:, None]
-            s_e = batch["example_semantic"][rows, clip.example_index].flatten(0, 1)  # the warped examples' maps
-        else:
-            s_e = batch["example_semantic"][:, None].expand(-1, real.shape[1], -1, -1, -1, -1).flatten(0, 2)
-        flow_e = clip.flow_example.float().flatten(0, 2)
-        s_t = batch["semantic"][:, :, None].expand(-1, -1, e, -1, -1, -1).flatten(0, 2)
-        for part in label_slices:  # one-hot part / label layers: keep the example's pose from ghosting
-            part_warp, part_mask = label_warp_losses(warp(s_e[:, part], flow_e), s_t[:, part], mask_e)
-            g["part_warp"] = g.get("part_warp", 0) + part_warp
-            g["part_mask"] = g.get("part_mask", 0) + part_mask
+        # A closed-form flow and mask (example_alignment: parts_only): their terms would be constants.
+        if clip.flow_example.requires_grad or clip.mask_example.requires_grad:
+            mask_e = clip.mask_example.float().flatten(0, 2)
+            g["mask"] = g.get("mask", 0) + mask_loss(mask_e, warped, cur)
+            if e == 1:
+                rows = torch.arange(len(real), device=real.device)[:, None]
+                s_e = batch["example_semantic"][rows, clip.example_index].flatten(0, 1)  # the warped examples' maps
+            else:
+                s_e = batch["example_semantic"][:, None].expand(-1, real.shape[1], -1, -1, -1, -1).flatten(0, 2)
+            flow_e = clip.flow_example.float().flatten(0, 2)
+            s_t = batch["semantic"][:, :, None].expand(-1, -1, e, -1, -1, -1).flatten(0, 2)
+            for part in label_slices:  # one-hot part / label layers: keep the example's pose from ghosting
+                part_warp, part_mask = label_warp_losses(warp(s_e[:, part], flow_e), s_t[:, part], mask_e)
+                g["part_warp"] = g.get("part_warp", 0) + part_warp
+                g["part_mask"] = g.get("part_mask", 0) + part_mask
     return g
 
 

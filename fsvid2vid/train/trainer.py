@@ -77,6 +77,7 @@ class TrainingDiverged(UserError):
 REGIONS = ("step: generator forward", "step: discriminator update", "step: generator losses",
            "step: generator backward and update")
 
+
 class Trainer:
     """Builds the networks, the data and the optimisers of a :class:`TrainConfig`, and runs it."""
 
