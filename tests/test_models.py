@@ -716,9 +716,10 @@ def test_image_discriminator_returns_features_per_scale_and_trains():
     assert all(p.grad is not None and torch.isfinite(p.grad).all() for p in d.parameters())
 
 
-def test_image_discriminator_pools_its_conditions_once_for_real_and_generated_frames():
-    """The conditions (s_t, e, s_e) are pooled on their own and repeated over a batch of real and generated frames:
-    the same features as stacking every input first; the frames' gradient is the same too."""
+def test_image_discriminator_pools_and_convolves_its_conditions_once_for_real_and_generated_frames():
+    """The conditions (s_t, e, s_e) are pooled and convolved on their own and repeated over a batch of real and
+    generated frames: the same features as stacking every input first; the gradients of the frames and of the
+    discriminator's weights are the same too."""
     cfg = model_preset("dance", "64")
     torch.manual_seed(0)
     c_s = cfg.generator.semantic_nc
@@ -733,9 +734,11 @@ def test_image_discriminator_pools_its_conditions_once_for_real_and_generated_fr
     for mine, theirs in zip(shared, whole, strict=True):
         for a, b in zip(mine, theirs, strict=True):
             assert torch.allclose(a, b, atol=1e-5)
-    grad_shared = torch.autograd.grad(sum(f[-1].sum() for f in shared), frames)[0]
-    grad_whole = torch.autograd.grad(sum(f[-1].sum() for f in whole), frames)[0]
-    assert torch.allclose(grad_shared, grad_whole, atol=1e-5)
+    wrt = [frames, *d.parameters()]
+    grad_shared = torch.autograd.grad(sum(f[-1].sum() for f in shared), wrt)
+    grad_whole = torch.autograd.grad(sum(f[-1].sum() for f in whole), wrt)
+    for a, b in zip(grad_shared, grad_whole, strict=True):
+        torch.testing.assert_close(a, b, rtol=1e-3, atol=1e-4)
     with pytest.raises(ValueError, match="not a multiple"):
         d(s, e, s_e, frames[:3])
 
@@ -759,16 +762,25 @@ def test_temporal_discriminator_scales_and_conditions():
         d(frames)
 
 
-@pytest.mark.parametrize("kernel", [1, 3])
-def test_per_sample_conv_matches_a_convolution_per_sample(kernel):
-    """The grouped convolution (and the batched matrix product of 1x1 kernels) equal a plain conv2d per sample."""
+@pytest.mark.parametrize(("kernel", "stride"), [(1, 1), (3, 1), (3, 2)])
+@pytest.mark.parametrize("grads", ["none", "weights", "both"])
+def test_per_sample_conv_matches_a_convolution_per_sample(kernel, stride, grads):
+    """Each road (grouped convolution; batched matrix product of 1x1 kernels; one convolution per sample where only
+    the kernels need a gradient) gives a plain conv2d per sample, and the same gradients."""
     from fsvid2vid.models.layers import per_sample_conv
     from fsvid2vid.models.theta import ConvWeights
 
     g = torch.Generator().manual_seed(0)
-    x = torch.randn(3, 5, 9, 7, generator=g)
-    theta = ConvWeights(torch.randn(3, 4, 5, kernel, kernel, generator=g), torch.randn(3, 4, generator=g))
-    out = per_sample_conv(x, theta)
-    for b in range(3):
-        expected = torch.nn.functional.conv2d(x[b:b + 1], theta.weight[b], theta.bias[b], padding=kernel // 2)
-        torch.testing.assert_close(out[b:b + 1], expected, rtol=1e-5, atol=1e-5)
+    x = torch.randn(3, 5, 9, 7, generator=g).requires_grad_(grads == "both")
+    weight = torch.randn(3, 4, 5, kernel, kernel, generator=g).requires_grad_(grads != "none")
+    bias = torch.randn(3, 4, generator=g).requires_grad_(grads != "none")
+    out = per_sample_conv(x, ConvWeights(weight, bias), stride)
+    expected = torch.cat([torch.nn.functional.conv2d(x[b:b + 1], weight[b], bias[b], stride=stride,
+                                                     padding=kernel // 2) for b in range(3)])
+    torch.testing.assert_close(out, expected, rtol=1e-5, atol=1e-5)
+    if grads != "none":
+        wanted = [t for t in (x, weight, bias) if t.requires_grad]
+        upstream = torch.randn(out.shape, generator=g)
+        got = torch.autograd.grad(out, wanted, upstream)
+        for a, b in zip(got, torch.autograd.grad(expected, wanted, upstream)):
+            torch.testing.assert_close(a, b, rtol=1e-5, atol=1e-5)

@@ -36,13 +36,34 @@ class PatchDiscriminator(nn.Module):
             self.blocks.append(nn.Sequential(*layers))
         self.blocks.append(maybe_spectral_norm(nn.Conv2d(widths[-1], 1, 4, stride=1, padding=2), spectral))
 
-    def forward(self, x: Tensor) -> list[Tensor]:
-        """x: (B, in_channels, H, W) -> [n_layers + 1 feature maps, logits (B, 1, h, w)]."""
+    def forward(self, x: Tensor, condition: Tensor | None = None) -> list[Tensor]:
+        """x: (N, C_x, H, W) -> [n_layers + 1 feature maps, logits (N, 1, h, w)].
+
+        condition: None (C_x = in_channels), or (N / r, C_c, H, W) stacked before x on the channels and repeated r
+        times over the batch (C_c + C_x = in_channels): see :func:`_stacked_conv`.
+        """
         features = []
-        for block in self.blocks:
-            x = block(x)
+        for i, block in enumerate(self.blocks):
+            x = block[1:](_stacked_conv(block[0], condition, x)) if i == 0 and condition is not None else block(x)
             features.append(x)
         return features
+
+
+def _stacked_conv(conv: nn.Conv2d, condition: Tensor, x: Tensor) -> Tensor:
+    """``conv`` of the condition (N / r, C_c, H, W), repeated r times over the batch, stacked before x (N, C_x, H, W).
+
+    A convolution is a sum over its input channels, so this is conv_c(condition), repeated, plus conv_x(x), where
+    conv_c and conv_x hold the kernels' first C_c and last C_x input channels: the same numbers as stacking first,
+    but the condition's part is computed once per condition and back-propagates to the kernels only, where a stacked
+    input would carry a gradient over all its channels (on a CPU that was the largest convolution of a training step).
+    """
+    repeats, c = len(x) // len(condition), condition.shape[1]
+    if repeats * len(condition) != len(x):
+        raise ValueError(f"a batch of {len(x)} images is not a multiple of {len(condition)} conditions")
+    weight = conv.weight  # read once: with spectral norm, each read is one power iteration
+    args = conv.stride, conv.padding, conv.dilation, conv.groups
+    own = F.conv2d(x, weight[:, c:], conv.bias, *args)
+    return own + F.conv2d(condition, weight[:, :c], None, *args).repeat(repeats, 1, 1, 1)
 
 
 class MultiscaleDiscriminator(nn.Module):
@@ -55,20 +76,14 @@ class MultiscaleDiscriminator(nn.Module):
     def forward(self, x: Tensor, condition: Tensor | None = None) -> Features:
         """x: (N, C_x, H, W); condition: (N / r, C_c, H, W) or None, stacked before x on the channels at every scale
         and repeated r times over the batch (e.g. the same conditions for a batch of real and one of generated
-        frames): the same as stacking them first, but each condition is pooled once and only x is pooled with a
-        gradient."""
+        frames): the same as stacking them first, but each condition is pooled and convolved once and only x is
+        pooled and convolved with a gradient."""
         features = []
         for i, discriminator in enumerate(self.scales):
             if i > 0:
                 x = _half(x)
                 condition = None if condition is None else _half(condition)
-            if condition is None:
-                features.append(discriminator(x))
-            else:
-                repeats = len(x) // len(condition)
-                if repeats * len(condition) != len(x):
-                    raise ValueError(f"a batch of {len(x)} images is not a multiple of {len(condition)} conditions")
-                features.append(discriminator(torch.cat((condition.repeat(repeats, 1, 1, 1), x), dim=1)))
+            features.append(discriminator(x, condition))
         return features
 
 

@@ -37,15 +37,19 @@ def resize(x: Tensor, size: tuple[int, int] | torch.Size) -> Tensor:
 def per_sample_conv(x: Tensor, theta: ConvWeights, stride: int = 1) -> Tensor:
     """Convolve sample b of ``x`` with its own kernel ``theta.weight[b]``, all samples in ONE grouped convolution.
 
-    x: (B, C_in, H, W) -> (B, C_out, H', W'), 'same' padding (H' = ceil(H / stride)). A 1x1 kernel (the generated
-    theta_gamma / theta_beta) is one batched matrix product instead: the same numbers, and on a CPU several times
-    faster than oneDNN's grouped convolution with weights that change every frame (docs/performance.md).
+    x: (B, C_in, H, W) -> (B, C_out, H', W'), 'same' padding (H' = ceil(H / stride)). Two cases take another road to
+    the same numbers, because oneDNN's grouped convolution is slow there on a CPU (docs/performance.md): a 1x1 kernel
+    (the generated theta_gamma / theta_beta) is one batched matrix product, and where only the kernels need a
+    gradient (x is a constant such as the semantic map s_t in training) each sample is one plain convolution.
     """
     b, c_in, h, w = x.shape
     _, c_out, _, k, _ = theta.weight.shape
     if k == 1 and stride == 1:
         out = torch.baddbmm(theta.bias[:, :, None], theta.weight.reshape(b, c_out, c_in), x.reshape(b, c_in, h * w))
         return out.reshape(b, c_out, h, w)
+    if b > 1 and torch.is_grad_enabled() and theta.weight.requires_grad and not x.requires_grad:
+        return torch.cat([F.conv2d(x[i:i + 1], theta.weight[i], theta.bias[i], stride=stride, padding=k // 2)
+                          for i in range(b)])
     out = F.conv2d(x.reshape(1, b * c_in, h, w),  # the batch becomes B groups of C_in channels
                    theta.weight.reshape(b * c_out, c_in, k, k), theta.bias.reshape(b * c_out),
                    stride=stride, padding=k // 2, groups=b)  # (1, B * C_out, H', W')
