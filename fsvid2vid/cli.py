@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from fsvid2vid import __version__, bench
+from fsvid2vid.allocator import keep_freed_memory
 from fsvid2vid.arguments import (
     Parser,
     add_generator_set_option,
@@ -397,6 +398,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     # OpenMP threads that spin while waiting make torch about 14x slower when another process holds a core (measured
     # on 2 cores: docs/training.md); passive waiting costs little when the machine is idle. Set before torch loads.
     os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+    keep_freed_memory()  # no page faults on every step's fresh tensors (fsvid2vid.allocator)
     args = build_parser().parse_args(argv)
     fill_defaults(args)
     command = _COMMANDS[(args.command, getattr(args, f"{args.command}_command", None))]

@@ -95,6 +95,7 @@ def test_bench_train_fixes_t_and_reports_each_precision(dance_dir, tmp_path):
         for row in rows:
             _check_rates(row, "step")
             assert row["T"] == 2 and 1 <= row["K"] <= 2 and row["batch"] == 2 and row["data_seconds"] >= 0
+            assert row["page_faults_per_step"] >= 0
             assert row["flops_by_op"]["aten.convolution_backward"] > 0  # the backward pass is counted
             assert row["skipped_steps"] == 0
 

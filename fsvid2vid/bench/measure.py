@@ -84,6 +84,11 @@ def peak_rss_mib() -> float:
     return peak / 2**20 if sys.platform == "darwin" else peak / 1024  # bytes on macOS, KiB on Linux
 
 
+def page_faults() -> int:
+    """Minor page faults of this process so far (``getrusage``): each first touch of a fresh 4 KiB page is one."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+
+
 def reset_cuda_peak(device: torch.device) -> None:
     if device.type == "cuda":
         torch.cuda.reset_peak_memory_stats(device)

@@ -76,15 +76,16 @@ def bench_precision(cfg: TrainConfig, run_dir: Path, steps: int, warmup: int, pr
             rss_warm = measure.peak_rss_mib()
         start = time.perf_counter()
         batch = next(batches)
-        loaded = time.perf_counter()
+        loaded, faults = time.perf_counter(), measure.page_faults()
         values = trainer.train_step(batch)
         measure.synchronize(device)
-        step, wait = time.perf_counter() - loaded, loaded - start
+        step, wait, faults = time.perf_counter() - loaded, loaded - start, measure.page_faults() - faults
         if index < warmup:
             continue
         key = (int(values["T"]), int(values["K"]))
-        group = groups.setdefault(key, {"batch": batch, "seconds": [], "data": [], "skipped": 0})
+        group = groups.setdefault(key, {"batch": batch, "seconds": [], "data": [], "faults": [], "skipped": 0})
         group["seconds"].append(step)
+        group["faults"].append(faults)
         group["data"].append(wait)
         group["skipped"] += int(values["skipped"])
     rss_end, cuda_end = measure.peak_rss_mib(), measure.cuda_peak_mib(device)
@@ -101,7 +102,8 @@ def bench_precision(cfg: TrainConfig, run_dir: Path, steps: int, warmup: int, pr
             "steps": len(group["seconds"]), "warmup": warmup,
             "seconds_per_step": per_step, "steps_per_second": 1 / per_step, "seconds_min": min(group["seconds"]),
             "seconds_max": max(group["seconds"]), "seconds": [round(s, 6) for s in group["seconds"]],
-            "data_seconds": measure.median(group["data"]), "flops_per_step": flops,
+            "data_seconds": measure.median(group["data"]), "page_faults_per_step": measure.median(group["faults"]),
+            "flops_per_step": flops,
             "gflop_per_s": flops / per_step / 1e9, "flops_by_op": by_op, "peak_rss_after_warmup_mib": rss_warm,
             "peak_rss_mib": rss_end, "cuda_peak_mib": cuda_end,
             "skipped_steps": group["skipped"], "vgg": trainer.vgg is not None, "profile": profile})
@@ -134,7 +136,8 @@ def train_table(rows: list[dict[str, Any]]) -> tuple[list[str], list[list[str]]]
     """Headers and cells of the per-step table."""
     gpu = any(r["cuda_peak_mib"] is not None for r in rows)
     headers = ["config", "H x W", "batch", "T", "K", "precision", "steps", "s/step", "steps/s", "data s",
-               "GFLOP/step", "GFLOP/s", "matmul GFLOP/s", "of matmul", "peak RSS MiB"] + ["GPU MiB"] * gpu
+               "GFLOP/step", "GFLOP/s", "matmul GFLOP/s", "of matmul", "page faults",
+               "peak RSS MiB"] + ["GPU MiB"] * gpu
     cells = []
     for r in rows:
         cells.append([r["config"], f"{r['height']} x {r['width']}", str(r["batch"]), str(r["T"]),
@@ -142,6 +145,7 @@ def train_table(rows: list[dict[str, Any]]) -> tuple[list[str], list[list[str]]]
                       f"{r['seconds_per_step']:.3f}",
                       f"{r['steps_per_second']:.2f}", f"{r['data_seconds']:.3f}",
                       measure.fmt(r["flops_per_step"] / 1e9), f"{r['gflop_per_s']:.1f}", f"{r['matmul_gflop_s']:.0f}",
-                      f"{r['matmul_share']:.0%}", f"{r['peak_rss_mib']:.0f}"]
+                      f"{r['matmul_share']:.0%}", f"{r['page_faults_per_step']:.0f}",
+                      f"{r['peak_rss_mib']:.0f}"]
                      + [measure.fmt(r["cuda_peak_mib"], 4)] * gpu)
     return headers, cells
