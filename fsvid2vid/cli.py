@@ -29,6 +29,7 @@ from fsvid2vid.arguments import (
 )
 from fsvid2vid.errors import UserError
 from fsvid2vid.eval import command as eval_command
+from fsvid2vid.openmp import openmp_wait_briefly
 
 
 def _add_render_args(p: argparse.ArgumentParser) -> None:
@@ -395,9 +396,10 @@ _COMMANDS = {
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit status."""
-    # OpenMP threads that spin while waiting make torch about 14x slower when another process holds a core (measured
-    # on 2 cores: docs/training.md); passive waiting costs little when the machine is idle. Set before torch loads.
-    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+    # OpenMP threads that spin without end while waiting make torch about 14x slower when another process holds a
+    # core (docs/training.md); sleeping at once costs 10-20 % of a training step when it does not. A short spin, then
+    # sleep (fsvid2vid.openmp). Set before torch loads.
+    openmp_wait_briefly()
     keep_freed_memory()  # no page faults on every step's fresh tensors (fsvid2vid.allocator)
     args = build_parser().parse_args(argv)
     fill_defaults(args)

@@ -100,6 +100,36 @@ def test_bench_train_fixes_t_and_reports_each_precision(dance_dir, tmp_path):
             assert row["skipped_steps"] == 0
 
 
+def test_bench_train_times_each_shape_after_one_untimed_step_of_it(dance_dir, tmp_path, monkeypatch):
+    """A (T, K) that the warm-up did not run gets one untimed step on its first timed batch, so no timed step is the
+    first of its shape (fresh memory, new kernels); shapes the warm-up ran get none."""
+    from fsvid2vid.bench.train import bench_config, bench_precision
+    from fsvid2vid.train.trainer import Trainer
+
+    calls: list[tuple[int, tuple[int, int]]] = []
+    real_step = Trainer.train_step
+
+    def recording_step(self, batch):
+        calls.append((id(batch), (batch["rgb"].shape[1], batch["example_rgb"].shape[1])))
+        return real_step(self, batch)
+
+    monkeypatch.setattr(Trainer, "train_step", recording_step)
+    cfg = bench_config(ROOT / "configs" / "dance-64.yaml", {"model_size": "tiny", "schedule": {
+        "batch_size": 2, "K_max": 3}, "data": {"workers": 0}}, 2, 6, 1, "cpu", None)
+    cfg.data.root, cfg.run.precision = str(dance_dir), "fp32"
+    rows = bench_precision(cfg, tmp_path / "run", steps=6, warmup=1, matmul_size=64)
+    stepped = calls[:-len(rows)]  # then one untimed step per row counts its FLOPs
+    warm_shape = stepped[0][1]
+    timed_shapes = {(row["T"], row["K"]) for row in rows}
+    assert sum(row["steps"] for row in rows) == 6 and len(timed_shapes) >= 2
+    assert len(stepped) == 1 + 6 + len(timed_shapes - {warm_shape})
+    seen = {warm_shape}
+    for (batch, shape), (nxt, _) in zip(stepped[1:], stepped[2:] + [(None, None)]):
+        if shape not in seen:  # the first step of a new shape is repeated on the same batch: the untimed one
+            assert nxt == batch
+            seen.add(shape)
+
+
 def test_bench_train_renders_a_dataset_long_enough_for_t(tmp_path):
     from fsvid2vid.bench.train import bench_config, render_data
     from fsvid2vid.data.layout import read_meta

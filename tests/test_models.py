@@ -784,3 +784,29 @@ def test_per_sample_conv_matches_a_convolution_per_sample(kernel, stride, grads)
         got = torch.autograd.grad(out, wanted, upstream)
         for a, b in zip(got, torch.autograd.grad(expected, wanted, upstream)):
             torch.testing.assert_close(a, b, rtol=1e-5, atol=1e-5)
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.bfloat16])
+@pytest.mark.parametrize("grads", ["both", "normalized", "gamma_beta"])
+def test_modulate_gives_eq_10_and_its_gradients_bit_for_bit(dtype, grads):
+    """SPADE's modulation with its one-tensor backward equals normalized * (1 + gamma) + beta on chunked maps, in the
+    output and in every gradient, exactly (the same operations in the same precision), and is refused mismatched
+    shapes."""
+    from fsvid2vid.models.layers import modulate
+
+    g = torch.Generator().manual_seed(0)
+    normalized = torch.randn(2, 3, 5, 4, generator=g).to(dtype).requires_grad_(grads != "gamma_beta")
+    gamma_beta = torch.randn(2, 6, 5, 4, generator=g).to(dtype).requires_grad_(grads != "normalized")
+    upstream = torch.randn(2, 3, 5, 4, generator=g).to(dtype)
+    gamma, beta = gamma_beta.chunk(2, dim=1)
+    expected = normalized * (1 + gamma) + beta
+    out = modulate(normalized, gamma_beta)
+    assert out.dtype == dtype and torch.equal(out, expected)
+    wanted = [t for t in (normalized, gamma_beta) if t.requires_grad]
+    for got, want in zip(torch.autograd.grad(out, wanted, upstream), torch.autograd.grad(expected, wanted, upstream)):
+        assert got.dtype == want.dtype and torch.equal(got, want)
+    if grads == "both" and dtype == torch.float32:  # and against finite differences
+        torch.autograd.gradcheck(modulate, (normalized.double().detach().requires_grad_(),
+                                            gamma_beta.double().detach().requires_grad_()))
+    with pytest.raises(ValueError, match="gamma_beta"):
+        modulate(normalized, gamma_beta[:, :5])

@@ -148,8 +148,47 @@ class SPADE(nn.Module):
         normalized = self.norm(x)
         # Scale and bias maps from the semantic features (eq. 9).
         gamma_beta = self.gamma_beta(p_s) if theta is None else per_sample_conv(p_s, theta)  # (B, 2 * channels, h, w)
+        return modulate(normalized, gamma_beta)  # eq. 10
+
+
+def modulate(normalized: Tensor, gamma_beta: Tensor) -> Tensor:
+    """Eq. 10: ``normalized * (1 + gamma) + beta`` with gamma, beta the two halves of ``gamma_beta``'s channels.
+
+    normalized: (B, C, h, w); gamma_beta: (B, 2C, h, w) -> (B, C, h, w). The same numbers as those three operations
+    on ``gamma_beta.chunk(2, 1)``, forward and backward; the backward writes the gradients of gamma and beta into one
+    tensor, where autograd's ``chunk`` would join them with a ``cat`` of the whole (B, 2C, h, w) map, one more copy
+    of the largest maps of a training step (docs/performance.md).
+    """
+    if normalized.shape[1] * 2 != gamma_beta.shape[1] or normalized.shape[2:] != gamma_beta.shape[2:] \
+            or normalized.shape[0] != gamma_beta.shape[0]:
+        raise ValueError(f"modulate: normalized {tuple(normalized.shape)} needs gamma_beta (B, 2C, h, w) of the same "
+                         f"B, h, w; got {tuple(gamma_beta.shape)}")
+    return _Modulate.apply(normalized, gamma_beta)
+
+
+class _Modulate(torch.autograd.Function):
+    """:func:`modulate`'s operations, with a backward that fills one gradient tensor for gamma and beta."""
+
+    @staticmethod
+    def forward(ctx, normalized: Tensor, gamma_beta: Tensor) -> Tensor:  # type: ignore[override]
         gamma, beta = gamma_beta.chunk(2, dim=1)
-        return normalized * (1 + gamma) + beta  # eq. 10
+        scale = 1 + gamma
+        ctx.save_for_backward(normalized if ctx.needs_input_grad[1] else None,
+                              scale if ctx.needs_input_grad[0] else None)
+        ctx.beta_dtype = beta.dtype
+        return normalized * scale + beta
+
+    @staticmethod
+    def backward(ctx, grad: Tensor) -> tuple[Tensor | None, Tensor | None]:  # type: ignore[override]
+        normalized, scale = ctx.saved_tensors
+        grad_normalized = grad * scale if ctx.needs_input_grad[0] else None
+        grad_gamma_beta = None
+        if ctx.needs_input_grad[1]:
+            c = grad.shape[1]
+            grad_gamma_beta = grad.new_empty((grad.shape[0], 2 * c, *grad.shape[2:]), dtype=ctx.beta_dtype)
+            torch.mul(grad, normalized, out=grad_gamma_beta[:, :c])  # d/d gamma
+            grad_gamma_beta[:, c:].copy_(grad)  # d/d beta
+        return grad_normalized, grad_gamma_beta
 
 
 class SPADEResBlock(nn.Module):
