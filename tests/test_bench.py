@@ -41,6 +41,7 @@ def test_bench_infer_reports_every_k_and_precision(tmp_path):
                 "--device", "cpu", "--out", out)
     assert r.returncode == 0, r.stderr
     assert "s/frame" in r.stdout and "PSNR vs fp32" in r.stdout and "self CPU ms" in r.stdout
+    assert "page faults while profiled" in r.stdout
     report = json.loads(out.read_text())
     _check_header(report, "infer")
     rows = report["rows"]
@@ -58,6 +59,7 @@ def test_bench_infer_reports_every_k_and_precision(tmp_path):
         assert math.isclose(e2e["ratio_to_model"], e2e["seconds_per_frame"] / row["seconds_per_frame"])
         ops = row["profile"]["ops"]
         assert len(ops) == 5 and all(0 <= op["share"] <= 1 and op["calls"] >= 1 for op in ops)
+        assert row["profile"]["page_faults"] >= 0
     assert rows[0]["flops_per_frame"] == rows[1]["flops_per_frame"]  # the count does not depend on the precision
     assert rows[2]["flops_per_frame"] > rows[0]["flops_per_frame"]  # two examples attend over twice the positions
     assert rows[0]["psnr_vs_fp32"] is None and rows[1]["psnr_vs_fp32"] > 25
@@ -232,5 +234,6 @@ def test_the_profile_reports_the_time_of_named_regions_within_the_call():
     assert found["forward"]["ms"] > 0 and found["backward"]["ms"] > 0 and found["absent"]["ms"] == 0
     assert sum(r["ms"] for r in profile["regions"]) <= profile["wall_ms"]
     assert all(op["op"] != "profiled call" for op in profile["ops"])
+    assert profile["page_faults"] >= 0
     assert "the whole call" in regions_table(profile)
     assert len(REGIONS) == len(set(REGIONS)) == 4

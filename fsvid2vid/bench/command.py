@@ -181,7 +181,9 @@ def _print(report: dict[str, Any], headers: list[str], cells: list[list[str]], m
         if row.get("profile"):
             what = " ".join(f"{k} {row[k]}" for k in ("model", "config", "task", "T", "K", "precision") if k in row)
             unit = "frame" if report["kind"] == "infer" else "step"
-            print(f"\nprofile of one {unit}: {what}; {row['profile']['total_self_cpu_ms']:.1f} ms self CPU in all")
+            print(f"\nprofile of one {unit}: {what}; {row['profile']['total_self_cpu_ms']:.1f} ms self CPU in all; "
+                  f"{row['profile']['page_faults']} page faults while profiled (fresh pages: the operators that touch "
+                  "them first are charged for them)")
             total = row.get("flops_per_frame", row.get("flops_per_step"))
             for title, counts in (("module", row.get("flops_by_module")), ("operator", row["flops_by_op"])):
                 if counts:
