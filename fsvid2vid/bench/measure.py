@@ -25,6 +25,7 @@ import torch
 from torch.utils.flop_counter import FlopCounterMode
 
 from fsvid2vid import __version__
+from fsvid2vid.allocator import keep_freed_memory
 from fsvid2vid.models.precision import DTYPES, cpu_has_native_bf16
 
 
@@ -118,16 +119,21 @@ def count_flops(fn: Callable[[], Any], depth: int = 0) -> tuple[int, dict[str, i
 
 
 def profile_ops(fn: Callable[[], Any], device: torch.device, top: int = 15,
-                regions: tuple[str, ...] = ()) -> dict[str, Any]:
+                regions: tuple[str, ...] = (), fresh_memory_mib: int = 0) -> dict[str, Any]:
     """``torch.profiler`` over one call of ``fn``: the ``top`` operators by self CPU time (and self device time), and
     the CPU wall time of each of ``regions`` (names of ``torch.profiler.record_function`` ranges that ``fn`` opens;
     ranges of the same name are summed) with its share of the call's, and the page faults during the profiled call
     (the profiler's own records take fresh memory, and on a CPU the operators that touch such pages first are charged
-    for the faults: a steady training step that faults a few hundred times faults 10,000-110,000 times profiled)."""
+    for the faults: a steady training step that faults a few hundred times faults 10,000-110,000 times profiled).
+    ``fresh_memory_mib`` > 0: first touch and free that much memory, so that the records and the call's tensors land
+    on pages already faulted in; that needs the freed memory kept (:func:`fsvid2vid.allocator.keep_freed_memory`,
+    which this then turns on, as the command line does anyway), and the process keeps that much more memory."""
     from torch.profiler import ProfilerActivity, profile, record_function
 
     activities = [ProfilerActivity.CPU] + ([ProfilerActivity.CUDA] if device.type == "cuda" else [])
     whole = "profiled call"
+    if fresh_memory_mib > 0 and device.type == "cpu" and keep_freed_memory():
+        torch.empty(fresh_memory_mib << 20, dtype=torch.uint8).fill_(0)  # faulted in, freed, kept for reuse
     faults = page_faults()
     with profile(activities=activities) as prof:
         with record_function(whole):
