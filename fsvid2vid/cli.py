@@ -397,8 +397,8 @@ _COMMANDS = {
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit status."""
     # OpenMP threads that spin without end while waiting make torch about 14x slower when another process holds a
-    # core (docs/training.md); sleeping at once costs 10-20 % of a training step when it does not. A short spin, then
-    # sleep (fsvid2vid.openmp). Set before torch loads.
+    # core (docs/training.md); sleeping at once makes a bf16 training step 9-24 % slower when it does not. A short
+    # spin, then sleep (fsvid2vid.openmp). Set before torch loads.
     openmp_wait_briefly()
     keep_freed_memory()  # no page faults on every step's fresh tensors (fsvid2vid.allocator)
     args = build_parser().parse_args(argv)

@@ -25,8 +25,8 @@ from fsvid2vid.train.config import TrainConfig, load_config, merge_overrides
 from fsvid2vid.train.trainer import REGIONS, Trainer, resolve_device
 
 #: memory touched and freed before a step is profiled, so that the profiler's records do not fault in fresh pages that
-#: the step's operators are then charged for (512 MiB: a 128 px T = 2 step faulted 39 times profiled, 10,000-110,000
-#: times without; measure.profile_ops)
+#: the step's operators are then charged for (512 MiB: a profiled 128 px T = 2 step faulted 151 times, 10,000-110,000
+#: times without, docs/performance.md; measure.profile_ops)
 PROFILE_FRESH_MIB = 512
 
 
@@ -85,7 +85,7 @@ def bench_precision(cfg: TrainConfig, run_dir: Path, steps: int, warmup: int, pr
         start = time.perf_counter()
         batch = next(batches)
         wait = time.perf_counter() - start
-        shape = (int(batch["rgb"].shape[1]), int(batch["example_rgb"].shape[1]))
+        shape = (int(batch["rgb"].shape[1]), int(batch["example_rgb"].shape[1]))  # (T, K)
         if index >= warmup and shape not in warm:  # a shape's first step pays once: fresh memory, new kernels
             trainer.train_step(batch)
             measure.synchronize(device)
@@ -96,8 +96,7 @@ def bench_precision(cfg: TrainConfig, run_dir: Path, steps: int, warmup: int, pr
         step, faults = time.perf_counter() - start, measure.page_faults() - faults
         if index < warmup:
             continue
-        key = (int(values["T"]), int(values["K"]))
-        group = groups.setdefault(key, {"batch": batch, "seconds": [], "data": [], "faults": [], "skipped": 0})
+        group = groups.setdefault(shape, {"batch": batch, "seconds": [], "data": [], "faults": [], "skipped": 0})
         group["seconds"].append(step)
         group["faults"].append(faults)
         group["data"].append(wait)
