@@ -334,6 +334,26 @@ def test_room_reference_copies_the_room_an_example_shows_and_inpaints_what_none_
     assert scores["ghost_reference_l1"] == pytest.approx(0, abs=1e-6)
     assert scores["ghost_l1"] == pytest.approx(0.1, abs=1e-5)
     assert subject_scores(truth_frames, truth, ghost)["ghost_reference_l1"] is None  # no room given (street)
+    # ghost_floor_l1: the room the clip itself shows, on the ghost pixels it covers: 0 for a room that never changes
+    assert scores["ghost_floor_l1"] == pytest.approx(0, abs=1e-6) and 0 < scores["ghost_floor_pixels"] <= ghost.sum()
+    assert subject_scores(truth_frames, truth, ghost)["ghost_floor_l1"] is None
+
+
+def test_true_room_is_the_median_of_the_frames_that_show_it():
+    """A subject that walks across a room: each pixel's room is the median of the frames whose (widened) subject is
+    elsewhere, even when one frame flickers there; a pixel covered in every frame is unknown."""
+    from fsvid2vid.eval.subject import true_room
+
+    room = torch.rand(3, 16, 24) * 2 - 1
+    frames, subject = room.repeat(5, 1, 1, 1), torch.zeros(5, 16, 24, dtype=torch.bool)
+    for t in range(5):
+        subject[t, 4:12, 4 * t:4 * t + 4] = True
+        frames[t][:, subject[t]] = 0.9  # the subject, one colour
+    subject[:, 0:2, 0:2] = True  # a corner the subject never leaves
+    frames[2, :, 14, 20] += 0.5  # one frame's noise: the median ignores it
+    seen, known = true_room(frames, subject)
+    assert not known[0:2, 0:2].any() and known[4:12, 4:8].all()
+    torch.testing.assert_close(seen[:, known], room[:, known])
 
 
 @pytest.mark.parametrize("case, message", [

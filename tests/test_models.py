@@ -497,6 +497,16 @@ def test_example_gate_shows_the_room_behind_the_example_and_h_where_only_the_fra
     torch.testing.assert_close(out.raw_prime[..., 3 * w // 4:], out.raw[..., 3 * w // 4:])
     both_background = slice(w // 2 + 2, 3 * w // 4 - 1)
     assert (out.raw_prime[..., both_background] - out.raw[..., both_background]).abs().max() > 1e-3
+    # eq. 2 keeps that room over the warped previous frame: m_t = 1 wherever h'_t is the room (room_weight 1), M's
+    # mask elsewhere
+    torch.testing.assert_close(out.room_weight[..., : w // 2 - 2], torch.ones_like(out.room_weight[..., : w // 2 - 2]))
+    assert out.room_weight[..., 3 * w // 4:].abs().max() == 0
+    previous = torch.rand(1, 1, 3, h, w) * 2 - 1
+    with torch.no_grad():
+        out = model(semantic, previous, semantics[:, :1], model.encode_examples(example_rgb, example_semantic))
+        _, mask_of_m = model.flow_prev(torch.cat((semantic, semantics[:, 0], previous[:, 0]), dim=1))
+    torch.testing.assert_close(out.frame[..., : w // 2 - 2], out.raw_prime[..., : w // 2 - 2])
+    torch.testing.assert_close(out.mask_prev[..., 3 * w // 4:], mask_of_m[..., 3 * w // 4:])
     # example_mask "labels": the rule alone, M_e not asked: where the labels agree, h'_t is the warped example itself
     rule = FewShotGenerator(dataclasses.replace(cfg.generator, example_mask="labels")).eval()
     rule.load_state_dict(model.state_dict())
@@ -612,8 +622,11 @@ def test_parts_only_is_the_part_flow_without_w_e_and_loads_a_parts_file(tmp_path
         load_generator(path, overrides={"no_such_field": 1})
 
 
-def test_fill_holes_keeps_known_pixels_and_fills_holes_from_around():
-    from fsvid2vid.models.layers import fill_holes
+def test_fill_holes_keeps_known_pixels_and_fills_holes_along_rows_and_columns():
+    """Known pixels stay; a flat room stays flat; a room shaded linearly along its rows and columns (a wall's
+    gradient) is filled exactly inside a hole; a row that knows nothing takes its column's pixels; nothing known:
+    unchanged."""
+    from fsvid2vid.models.room import fill_holes
 
     image, known = torch.randn(2, 3, 17, 13), torch.ones(2, 1, 17, 13)
     known[..., 4:12, 3:9] = 0
@@ -624,12 +637,32 @@ def test_fill_holes_keeps_known_pixels_and_fills_holes_from_around():
     assert torch.isfinite(filled).all()
     torch.testing.assert_close(fill_holes(image, torch.zeros_like(known)), image)  # nothing known: unchanged
 
+    ys, xs = torch.meshgrid(torch.arange(17.0), torch.arange(13.0), indexing="ij")
+    wall = torch.stack((0.05 * ys - 0.4, 0.03 * xs + 0.02 * ys - 0.5, 0.04 * xs - 0.2))[None]  # (1, 3, 17, 13)
+    hole = known[:1].clone()
+    torch.testing.assert_close(fill_holes(wall * hole + (1 - hole) * 0.9, hole), wall)
+    band = torch.ones(1, 1, 17, 13)
+    band[..., 6:9, :] = 0  # three whole rows hidden: their pixels come from up and down
+    torch.testing.assert_close(fill_holes(wall * band, band), wall)
+
+
+def test_fill_holes_reaches_pixels_no_row_or_column_sees_through_the_pyramid():
+    """A known pixel in one corner only: the pixels off its row and column come from fill_holes_smoothly."""
+    from fsvid2vid.models.room import fill_holes, fill_holes_smoothly
+
+    image, known = torch.rand(1, 3, 9, 7), torch.zeros(1, 1, 9, 7)
+    known[..., 0, 0] = 1
+    filled = fill_holes(image, known)
+    torch.testing.assert_close(filled[..., 4, 4], fill_holes_smoothly(image, known)[..., 4, 4])
+    torch.testing.assert_close(filled[..., 0, 5], image[..., 0, 0])  # on its row: the one known pixel
+    assert torch.isfinite(filled).all()
+
 
 def test_fill_holes_across_takes_the_room_from_the_view_that_shows_it_only_for_a_still_camera():
     """Two examples of one room, each hiding a different part of it: each hole is filled with the other's pixels
-    exactly. Two examples of different rooms (photos from different places), or K = 1: each is filled from itself
-    alone, as fill_holes does."""
-    from fsvid2vid.models.layers import fill_holes, fill_holes_across
+    exactly. Two examples of different rooms (photos from different places), or K = 1:
+    each is filled from itself alone, as fill_holes does."""
+    from fsvid2vid.models.room import fill_holes, fill_holes_across
 
     room = torch.rand(1, 3, 24, 20) * 2 - 1
     known = torch.ones(1, 2, 1, 24, 20)

@@ -65,7 +65,7 @@ from fsvid2vid.eval.metrics import (
 )
 from fsvid2vid.eval.pairs import CrossPair, cross_pairs, example_paths
 from fsvid2vid.eval.sources import SourceTally
-from fsvid2vid.eval.subject import STILL_CAMERA_TASKS, ghost_masks, room_reference, subject_masks
+from fsvid2vid.eval.subject import STILL_CAMERA_TASKS, ghost_masks, room_reference, subject_masks, true_room
 from fsvid2vid.eval.training import LABEL_LAYER, always_visible, machine_description, rgb_batch
 from fsvid2vid.infer.synthesizer import Synthesizer, driving_clip, load_examples
 from fsvid2vid.losses.flow import ground_truth_flow
@@ -134,10 +134,10 @@ def task_scores(task: str, readout: Readout, truths: list[ClipTruth], num_classe
 
 
 SUBJECT_METRICS = ("subject_l1", "subject_psnr", "subject_ssim", "subject_color_distance", "ghost_l1",
-                   "ghost_reference_l1", "subject_l1_front", "subject_l1_back")
+                   "ghost_reference_l1", "subject_l1_front", "subject_l1_back", "ghost_floor_l1")
 #: The pixel count that weighs each subject metric when clips are pooled.
 _POOL_WEIGHT = {"ghost_l1": "ghost_pixels", "ghost_reference_l1": "ghost_pixels", "subject_l1_front": "front_pixels",
-                "subject_l1_back": "back_pixels"}
+                "subject_l1_back": "back_pixels", "ghost_floor_l1": "ghost_floor_pixels"}
 
 
 def subject_scores(generated: torch.Tensor, truth: ClipTruth, ghost: torch.Tensor | None = None,
@@ -147,12 +147,20 @@ def subject_scores(generated: torch.Tensor, truth: ClipTruth, ghost: torch.Tenso
     ``subject_pixels`` weighs the clip when pooling clips. ``ghost`` (T, H, W) bool: where the examples' subject was
     and the target's is not (:func:`fsvid2vid.eval.subject.ghost_masks`); its L1 is ``ghost_l1``, and that of
     ``room`` (3, H, W), the examples' room copied without a network (:func:`fsvid2vid.eval.subject.room_reference`),
-    ``ghost_reference_l1``."""
+    ``ghost_reference_l1``; with ``room`` given (a still camera), ``ghost_floor_l1`` is the L1 of the room the clip
+    itself shows (:func:`fsvid2vid.eval.subject.true_room`) on the ghost pixels it covers (``ghost_floor_pixels``):
+    what even a perfect copy of the room leaves there."""
     ghost_pixels = 0 if ghost is None else int(ghost.sum())
     ghost_scores = {"ghost_l1": masked_l1(generated, truth.frames, ghost) if ghost_pixels else None,
                     "ghost_reference_l1": (masked_l1(room.expand_as(truth.frames), truth.frames, ghost)
                                            if ghost_pixels and room is not None else None),
-                    "ghost_pixels": ghost_pixels}
+                    "ghost_pixels": ghost_pixels, "ghost_floor_l1": None, "ghost_floor_pixels": 0}
+    if ghost_pixels and room is not None:
+        seen, shown = true_room(truth.frames, truth.subject)
+        floor = ghost & shown[None]
+        if floor.any():
+            ghost_scores.update(ghost_floor_l1=masked_l1(seen.expand_as(truth.frames), truth.frames, floor),
+                                ghost_floor_pixels=int(floor.sum()))
     for side, frames in view_frames(truth.views, len(generated)).items():  # subject L1 on front / back views
         pixels = int(truth.subject[frames].sum()) if frames else 0
         ghost_scores[f"subject_l1_{side}"] = (masked_l1(generated[frames], truth.frames[frames], truth.subject[frames])

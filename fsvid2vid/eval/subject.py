@@ -14,10 +14,12 @@ from pathlib import Path
 
 import cv2
 import numpy as np
+import torch
 
 from fsvid2vid.data.layout import ClipMeta, frame_name, read_image, read_points
 from fsvid2vid.data.semantics import STREET_CLASSES
-from fsvid2vid.models.generator import subject_rim
+from fsvid2vid.models.generator import widened_subject
+from fsvid2vid.models.room import fill_holes_across
 
 MOVING_STREET_CLASSES = ("car",)
 #: The tasks whose clips are filmed by a camera that stands still, so the examples' room is the target's room where it
@@ -62,21 +64,30 @@ def room_reference(example_rgb: np.ndarray, example_masks: np.ndarray) -> np.nda
     """The examples' room copied without a network: what a ghost-free copy of the room reaches on the ghost pixels.
 
     example_rgb: (K, H, W, 3) uint8 example frames; example_masks: (K, H, W) bool, their subject -> (H, W, 3) uint8.
-    At each pixel the mean of the examples that show the room there (outside their subject widened by the rim of
-    :func:`~fsvid2vid.models.generator.subject_rim`, as the generator's gate does); where no example shows it,
-    OpenCV's inpainting (Telea) from the room around. It assumes a camera that stands still between the
-    examples and the target (:data:`STILL_CAMERA_TASKS`). With K = 1 every ghost pixel is room that no example
-    shows, so this is a guess from around it; more examples show more of the room behind each other's subject.
+    The room that the generator's example gate shows, by the same rule (:func:`fsvid2vid.models.room.
+    fill_holes_across`): each example's subject, widened by the rim of :func:`~fsvid2vid.models.generator.subject_rim`,
+    is filled from the other examples where they show the room there, and the rest from the room around (along rows
+    and columns); the mean of the K filled examples. It assumes a camera that stands still between the examples and
+    the target (:data:`STILL_CAMERA_TASKS`). With K = 1 every ghost pixel is room that no example shows, so this is a
+    guess from around it; more examples show more of the room behind each other's subject.
     """
-    rim = subject_rim(example_masks.shape[1])
-    kernel = np.ones((2 * rim + 1, 2 * rim + 1), np.uint8)
-    shows = np.stack([cv2.dilate(m.astype(np.uint8), kernel) == 0 for m in example_masks])  # (K, H, W) the room
-    count = shows.sum(axis=0)
-    mean = (example_rgb.astype(np.float64) * shows[..., None]).sum(axis=0) / np.maximum(count, 1)[..., None]
-    room = np.round(mean).clip(0, 255).astype(np.uint8)
-    hole = (count == 0).astype(np.uint8)
-    if not hole.any():
-        return room
-    if hole.all():  # no example shows any room: nothing to copy or inpaint from
-        return example_rgb[0].copy()
-    return cv2.inpaint(room, hole, 3, cv2.INPAINT_TELEA)
+    rgb = torch.from_numpy(example_rgb).permute(0, 3, 1, 2).float()[None] / 127.5 - 1  # (1, K, 3, H, W)
+    subject = widened_subject(torch.from_numpy(~example_masks).float()[:, None])[None]  # (1, K, 1, H, W)
+    room = fill_holes_across(rgb, 1 - subject)[0].mean(dim=0)  # (3, H, W)
+    return ((room.permute(1, 2, 0).numpy() + 1) * 127.5).round().clip(0, 255).astype(np.uint8)
+
+
+def true_room(frames: torch.Tensor, subject: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """The room as the target clip itself shows it: at each pixel the median of the frames whose subject, widened by
+    the rim of :func:`~fsvid2vid.models.generator.subject_rim`, is elsewhere.
+
+    frames: (T, 3, H, W) in [-1, 1]; subject: (T, H, W) bool -> room (3, H, W) and where some frame shows it (H, W)
+    bool. Scored on the ghost pixels it covers (``ghost_floor_l1`` of ``evaluate``), it is what a perfect copy of the
+    room would still leave there: the target's own soft edge just outside its labels, its floor shadow, and hair or a
+    bag the labels do not cover. For still-camera tasks (:data:`STILL_CAMERA_TASKS`).
+    """
+    shows = widened_subject((~subject).float()[:, None])[:, 0] < 0.5  # (T, H, W)
+    values = torch.where(shows[:, None], frames.float(), torch.full_like(frames.float(), float("nan")))
+    room = values.nanmedian(dim=0).values
+    known = shows.any(dim=0)
+    return torch.where(known[None], room, torch.zeros_like(room)), known

@@ -24,7 +24,8 @@ from fsvid2vid.models.alignment import part_flow
 from fsvid2vid.models.conditioning import ExampleCode, conditioning_class
 from fsvid2vid.models.config import GeneratorConfig
 from fsvid2vid.models.flow import FlowMaskNet
-from fsvid2vid.models.layers import fill_holes_across, warp
+from fsvid2vid.models.layers import warp
+from fsvid2vid.models.room import fill_holes_across
 from fsvid2vid.models.synthesis import ImageSynthesis
 
 
@@ -60,6 +61,8 @@ class FrameOutput:
     warped_example: Tensor | None = None  # w_e(e): (B, E, 3, H, W)
     example_share: Tensor | None = None  # (B, E, 1, H, W), summing to 1 over E: all ones for E = 1
     example_weight: Tensor | None = None  # (B, 1, H, W): how much of h'_t the warped examples make (the rest is h_t)
+    room_weight: Tensor | None = None  # (B, 1, H, W): how much of h'_t is the room behind an example's subject
+    #                                   (example_gate); eq. 2 takes h'_t there over the warped previous frame
     attention: Tensor | None = None  # alpha: (B, h_a, w_a, K, h_a, w_a); for each target position, a distribution
     #                                  over all positions of all examples ("ours" with attention; None where the
     #                                  generator was told not to keep it: conditioning.keep_attention)
@@ -165,6 +168,8 @@ class FewShotGenerator(nn.Module):
         prev_frames, prev_semantics = self._last_tau(prev_frames), self._last_tau(prev_semantics)
         w_m_input = torch.cat((semantic, prev_semantics.flatten(1, 2), prev_frames.flatten(1, 2)), dim=1)
         out.flow_prev, out.mask_prev = self.flow_prev(w_m_input)
+        if out.room_weight is not None:  # where h'_t is the gate's room, the frame is too: m_t = 1 - (1 - m)(1 - r)
+            out.mask_prev = 1 - (1 - out.mask_prev) * (1 - out.room_weight.to(out.mask_prev.dtype))
         out.warped_prev = warp(prev_frames[:, -1], out.flow_prev)
         out.frame = (1 - out.mask_prev) * out.warped_prev + out.mask_prev * out.raw_prime
         return out
@@ -208,6 +213,7 @@ class FewShotGenerator(nn.Module):
             flow = start.to(delta.dtype) + delta  # (B * E, 2, H, W)
         else:
             flow, mask = self.flow_example(torch.cat((s_t, s_e, e), dim=2).flatten(0, 1))  # (B * E, 2 | 1, H, W)
+        ghost = None
         if not self.cfg.example_gate:
             warped = warp(e.flatten(0, 1), flow)
         else:  # one warp for the image, the room behind its subject, its labels and its subject
@@ -229,10 +235,15 @@ class FewShotGenerator(nn.Module):
         if share is not None and self.cfg.example_mix == "agreement":
             out.raw_prime = agreement_mix(out.example_share, out.mask_example, out.warped_example, h)
             out.example_weight = 1 - out.mask_example.amin(dim=1)  # c
+            use = out.example_share * (1 - out.mask_example)  # u_k
+            part = out.example_weight[:, None] * use / use.sum(dim=1, keepdim=True).clamp_min(1e-6)
         else:  # eq. 11 per example: (B, E, 3, H, W), then the one example, or mixed by the shares
             blend = ((1 - mask) * warped + mask * h.repeat_interleave(k, dim=0)).unflatten(0, (b, k))
             out.raw_prime = blend[:, 0] if share is None else (out.example_share * blend).sum(dim=1)
-            out.example_weight = (out.example_share * (1 - out.mask_example)).sum(dim=1)
+            part = out.example_share * (1 - out.mask_example)  # (B, E, 1, H, W): each example's part of h'_t
+            out.example_weight = part.sum(dim=1)
+        if ghost is not None:  # the part of h'_t that is the room behind an example's subject
+            out.room_weight = (part * ghost.unflatten(0, (b, k))).sum(dim=1).clamp(0, 1)
 
     def _pick_example(self, semantic: Tensor, cache: ExampleCache, mass: Tensor | None) -> Tensor:
         """The example with the largest attention mass, or (no attention) the one whose s_e is nearest s_t in L1."""

@@ -73,53 +73,6 @@ def warp(image: Tensor, flow: Tensor) -> Tensor:
     return sampled.to(image.dtype)
 
 
-def fill_holes(image: Tensor, known: Tensor) -> Tensor:
-    """Fill the unknown pixels of ``image`` from the known ones around them (push-pull: a pyramid of known-weighted
-    means, then each unknown pixel from the finest level that saw a known pixel near it).
-
-    image: (N, C, H, W); known: (N, 1, H, W) in [0, 1], 1 = keep. Known pixels come back unchanged; an image with
-    no known pixel at all comes back as it was. Used for the example's room behind its subject (eq. 11's gate).
-    """
-    levels = [(image * known, known)]
-    while min(levels[-1][1].shape[-2:]) > 1:
-        colour, weight = levels[-1]
-        levels.append((F.avg_pool2d(colour, 2, ceil_mode=True), F.avg_pool2d(weight, 2, ceil_mode=True)))
-    colour, weight = levels[-1]
-    filled = colour / weight.clamp_min(1e-6)
-    for colour, weight in reversed(levels[:-1]):
-        coarse = F.interpolate(filled, size=colour.shape[-2:], mode="bilinear", align_corners=False)
-        sure = weight if weight is known else (weight > 1e-3).to(weight.dtype)  # the finest level keeps soft weights
-        filled = sure * colour / weight.clamp_min(1e-6) + (1 - sure) * coarse
-    return torch.where(known.amax(dim=(1, 2, 3), keepdim=True) > 0, filled, image)
-
-
-def fill_holes_across(images: Tensor, known: Tensor, tolerance: float = 0.05, min_overlap: float = 0.01) -> Tensor:
-    """Fill each of K views' unknown pixels from the other views where they know them, and the rest from around
-    (:func:`fill_holes`): the room behind a subject that another example shows from the same place.
-
-    images: (B, K, C, H, W) in [-1, 1]; known: (B, K, 1, H, W) in [0, 1], 1 = keep. Returns (B, K, C, H, W). The K
-    views of a sample are taken as one scene seen by a camera that stood still only when every two of them agree on
-    the pixels both surely know (mean absolute difference below ``tolerance``, on at least ``min_overlap`` of the
-    frame); otherwise (photos of different places, K = 1) each view is filled from itself alone.
-    """
-    b, k = images.shape[:2]
-    if k > 1:
-        sure = (known > 0.99).to(images.dtype)
-        both = sure[:, :, None] * sure[:, None]  # (B, K, K, 1, H, W): pixels views i and j both know
-        overlap = both.mean(dim=(3, 4, 5))  # (B, K, K)
-        difference = ((images[:, :, None] - images[:, None]).abs().mean(3, keepdim=True) * both).mean(dim=(3, 4, 5))
-        pair_agrees = (difference < tolerance * overlap) & (overlap >= min_overlap)
-        pair_agrees |= torch.eye(k, dtype=torch.bool, device=images.device)
-        still = pair_agrees.flatten(1).all(dim=1).to(images.dtype)[:, None, None, None, None]  # (B, 1, 1, 1, 1)
-        share = known * still  # what each view lends the others
-        total, count = (share * images).sum(1, keepdim=True), share.sum(1, keepdim=True)
-        others = (total - share * images) / (count - share).clamp_min(1e-6)  # the other views' mean (B, K, ...)
-        lent = (1 - known) * (count - share).clamp(0, 1)
-        images = (known * images + lent * others) / (known + lent).clamp_min(1e-6)
-        known = known + lent
-    return fill_holes(images.flatten(0, 1), known.flatten(0, 1)).unflatten(0, (b, k))
-
-
 # A hook applied to each SPADE's output inside H: (output, "norm_in" | "norm_mid") -> output. Only the AdaIN
 # baseline has one (fsvid2vid.models.conditioning); the paper's H runs without.
 Restyle = Callable[[Tensor, str], Tensor]
