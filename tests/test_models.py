@@ -580,6 +580,64 @@ def test_part_flow_is_its_definition_at_every_pixel():
                                    rtol=1e-4)
 
 
+def test_facing_tells_front_from_back_by_where_the_left_parts_lie():
+    """Seen from the front the subject's left arm and leg lie right of its right ones in the image: facing > 0;
+    mirrored (from behind) < 0; a subject with one side hidden is not told (0)."""
+    from fsvid2vid.data.semantics import DANCE_PART_SIDES
+    from fsvid2vid.models.alignment import FACING_MARGIN, facing, seen_from_opposite_sides
+
+    front = _part_labels({2: (18, 20, 30, 38), 3: (10, 20, 17, 34), 6: (31, 20, 38, 34), 9: (19, 39, 23, 60),
+                          12: (25, 39, 29, 60)})  # torso, right upper arm (image left), left upper arm, legs
+    back = _part_labels({2: (18, 20, 30, 38), 6: (10, 20, 17, 34), 3: (31, 20, 38, 34), 12: (19, 39, 23, 60),
+                         9: (25, 39, 29, 60)})
+    one_side = _part_labels({2: (18, 20, 30, 38), 3: (10, 20, 17, 34)})
+    f = facing(torch.cat((front, back, one_side)), list(DANCE_PART_SIDES))
+    assert f[0] > FACING_MARGIN and f[1] < -FACING_MARGIN and f[2] == 0
+    torch.testing.assert_close(f[0], -f[1])
+    opposite = seen_from_opposite_sides(torch.cat((back, front, back)), torch.cat((front, front, one_side)),
+                                        list(DANCE_PART_SIDES))
+    assert opposite.tolist() == [True, False, False]
+
+
+def test_example_facing_hands_a_turned_subjects_torso_and_head_to_h():
+    """One example seen from the front, a frame seen from behind, the same body: with example_facing the frame's torso
+    and head are h_t's (their back is not the example's front), the arms still the example's; without it, and for a
+    frame seen from the front, the torso is the warped example's. The flag needs the gate and the parts' sides."""
+    body = {1: (20, 8, 28, 17), 2: (18, 20, 30, 38)}
+    front = {**body, 3: (10, 20, 17, 34), 6: (31, 20, 38, 34)}
+    back = {**body, 6: (10, 20, 17, 34), 3: (31, 20, 38, 34)}
+    torso, arm = (slice(22, 36), slice(20, 28)), (slice(22, 32), slice(11, 16))
+    cfg = tiny("dance", example_alignment="parts_only", example_gate=True, example_mask="labels", example_facing=True)
+    model = eval_model(cfg)
+    blind = FewShotGenerator(dataclasses.replace(cfg.generator, example_facing=False)).eval()
+    blind.load_state_dict(model.state_dict())
+    semantic, example_rgb, example_semantic = _parts_inputs(cfg, back, front)
+    with torch.no_grad():
+        out = model(semantic, None, None, model.encode_examples(example_rgb, example_semantic))
+        seen = blind(semantic, None, None, blind.encode_examples(example_rgb, example_semantic))
+    torch.testing.assert_close(out.raw_prime[..., torso[0], torso[1]], out.raw[..., torso[0], torso[1]])
+    torch.testing.assert_close(out.raw_prime[..., 10:15, 22:26], out.raw[..., 10:15, 22:26])  # the head
+    assert (out.raw_prime[..., arm[0], arm[1]] - out.raw[..., arm[0], arm[1]]).abs().max() > 1e-3
+    assert (seen.raw_prime[..., torso[0], torso[1]] - seen.raw[..., torso[0], torso[1]]).abs().max() > 1e-3
+    semantic, example_rgb, example_semantic = _parts_inputs(cfg, front, front)
+    with torch.no_grad():
+        same = model(semantic, None, None, model.encode_examples(example_rgb, example_semantic))
+    assert (same.raw_prime[..., torso[0], torso[1]] - same.raw[..., torso[0], torso[1]]).abs().max() > 1e-3
+    with pytest.raises(UserError, match="example_facing"):
+        tiny("dance", example_facing=True)
+    with pytest.raises(UserError, match="example_facing"):
+        tiny("face", example_facing=True)
+
+
+def test_a_dance_file_written_before_part_sides_gets_the_tasks_sides():
+    from fsvid2vid.data.semantics import DANCE_PART_SIDES
+
+    data = tiny("dance").to_dict()
+    del data["generator"]["part_sides"]
+    assert ModelConfig.from_dict(data).generator.part_sides == list(DANCE_PART_SIDES)
+    assert ModelConfig.from_dict(tiny("face").to_dict()).generator.part_sides == []
+
+
 def test_part_alignment_starts_w_e_from_the_part_flow_and_is_refused_without_parts():
     cfg = tiny("dance", example_alignment="parts", example_gate=True)
     model = eval_model(cfg)

@@ -50,6 +50,11 @@ DANCE_PART_NAMES = (
 #: alignment (fsvid2vid.models.alignment) orients each part away from its parent.
 DANCE_PART_PARENTS = (-1, 2, -1, 2, 3, 4, 2, 6, 7, 2, 9, 10, 2, 12, 13)
 
+#: Which side of the body each of those labels is on: +1 the subject's left, -1 its right, 0 the midline (background,
+#: head, torso). Where the left parts lie right of the right ones in the image, the subject faces the camera; the
+#: midline parts are the ones whose front and back differ (fsvid2vid.models.alignment.facing).
+DANCE_PART_SIDES = (0, 0, 0, -1, -1, -1, 1, 1, 1, -1, -1, -1, 1, 1, 1)
+
 #: Classes of the street task's ``labels`` layer (index = label id), Cityscapes-like.
 STREET_CLASSES = ("sky", "road", "lane_marking", "sidewalk", "building", "vegetation", "pole", "car", "traffic_sign",
                   "terrain")

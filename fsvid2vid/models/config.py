@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from fsvid2vid.data.encode import label_channel_slices
-from fsvid2vid.data.semantics import DANCE_PART_PARENTS, TASKS, frame_size, task_aspect, task_layers
+from fsvid2vid.data.semantics import DANCE_PART_PARENTS, DANCE_PART_SIDES, TASKS, frame_size, task_aspect, task_layers
 from fsvid2vid.errors import UserError
 from fsvid2vid.fields import checked_values
 
@@ -83,6 +83,13 @@ class GeneratorConfig:
     #                                  part_parents
     part_parents: list[int] = field(default_factory=list)  # per label of gate_channels, the body part it hangs
     #                                                         from (-1: none); set per task by model_preset
+    part_sides: list[int] = field(default_factory=list)  # per label of gate_channels, +1 the subject's left, -1 its
+    #                                                       right, 0 the midline; set per task by model_preset
+    example_facing: bool = False  # the example gate also compares which way the subject faces (from the left and
+    #                               right parts' places): an example seen from the other side than the frame (front
+    #                               against back) disagrees on the midline parts (head, torso), whose front and back
+    #                               differ, so h'_t takes another example or h_t there (needs example_gate and
+    #                               part_sides; models/alignment.py facing)
     flow_ngf: int = 32  # channels of the flow network at full resolution
     flow_max_channels: int = 256  # cap of the flow network's channel ladder
     flow_n_downsample: int = 3  # stride-2 convolutions in the flow network's encoder
@@ -127,6 +134,10 @@ class GeneratorConfig:
                             "one per gate channel), which only the dance task has: set example_alignment none")
         if self.example_alignment == "parts_only" and self.example_mask != "labels":
             raise UserError("example_alignment 'parts_only' has no M_e to give a mask: set example_mask labels")
+        if self.example_facing and not (self.example_gate and len(self.part_sides) == len(self.gate_channels)
+                                        and any(self.part_sides)):
+            raise UserError("example_facing needs the example gate and a body-part map with left and right parts "
+                            "(part_sides; dance): set example_facing false")
         if any(not 0 <= c < self.semantic_nc for c in self.gate_channels):
             raise UserError(f"gate_channels must lie in [0, semantic_nc={self.semantic_nc}), got {self.gate_channels}")
         if self.flow_stride not in (1, 2):
@@ -195,6 +206,10 @@ class ModelConfig:
         discriminator_values = dict(data.pop("discriminator", {}))
         discriminator_values.pop("semantic_nc", None)  # files written before 2026-12-02 repeat the generator's
         discriminator = _build(DiscriminatorConfig, discriminator_values, "discriminator")
+        if not generator.part_sides and data.get("task") in TASKS:  # files written before 2026-12-04: the task's
+            sides = task_spec(data["task"]).part_sides
+            if sides and len(sides) == len(generator.gate_channels):
+                generator = dataclasses.replace(generator, part_sides=sides)
         return _build(cls, data, "model", generator=generator, discriminator=discriminator)
 
 
@@ -221,6 +236,7 @@ class TaskSpec:
     warp_example: bool  # eq. 11 on by default (dance and face: the example and the frame share most of the scene)
     label_channels: list[int]  # the channels of the one-hot label layers in s_t (the example gate compares them)
     part_parents: list[int]  # the body-part tree over label_channels (dance), else empty
+    part_sides: list[int]  # the side of the body of each of label_channels (dance), else empty
 
 
 def task_spec(task: str) -> TaskSpec:
@@ -229,7 +245,8 @@ def task_spec(task: str) -> TaskSpec:
     return TaskSpec(semantic_nc=sum(layer.channels for layer in layers), aspect=task_aspect(task),
                     warp_example=task != "street",
                     label_channels=[c for part in label_channel_slices(layers) for c in range(part.start, part.stop)],
-                    part_parents=list(DANCE_PART_PARENTS) if task == "dance" else [])
+                    part_parents=list(DANCE_PART_PARENTS) if task == "dance" else [],
+                    part_sides=list(DANCE_PART_SIDES) if task == "dance" else [])
 
 
 def task_frame_size(task: str, height: int) -> tuple[int, int]:
@@ -286,7 +303,8 @@ def model_preset(task: str, size: str | int) -> ModelConfig:
     spec = task_spec(task)
     preset = _SIZE_PRESETS[size]
     height, width = task_frame_size(task, preset["height"])
-    per_task = dict(semantic_nc=spec.semantic_nc, gate_channels=spec.label_channels, part_parents=spec.part_parents)
+    per_task = dict(semantic_nc=spec.semantic_nc, gate_channels=spec.label_channels, part_parents=spec.part_parents,
+                    part_sides=spec.part_sides)
     return ModelConfig(
         task=task, height=height, width=width,
         generator=GeneratorConfig(**{**preset["generator"], **per_task, "warp_example": spec.warp_example}),

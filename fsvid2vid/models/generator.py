@@ -20,7 +20,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from fsvid2vid.models.alignment import part_flow
+from fsvid2vid.models.alignment import part_flow, seen_from_opposite_sides
 from fsvid2vid.models.conditioning import ExampleCode, conditioning_class
 from fsvid2vid.models.config import GeneratorConfig
 from fsvid2vid.models.flow import FlowMaskNet
@@ -223,6 +223,11 @@ class FewShotGenerator(nn.Module):
                 [3, 3, len(labels), 1], dim=1)
             frame_labels = s_t.flatten(0, 1)[:, labels]
             disagree = (0.5 * (warped_labels - frame_labels).abs().sum(1, keepdim=True)).clamp(0, 1).detach()
+            if self.cfg.example_facing:  # seen from the other side, the midline parts' front and back differ
+                sides = self.cfg.part_sides
+                turned = seen_from_opposite_sides(frame_labels, s_e.flatten(0, 1)[:, labels], sides)
+                midline = frame_labels[:, [i for i, side in enumerate(sides) if side == 0 and i > 0]].sum(1, True)
+                disagree = torch.maximum(disagree, turned.to(disagree.dtype)[:, None, None, None] * midline)
             ghost = (warped_subject * frame_labels[:, :1]).clamp(0, 1).detach()  # the example's subject on background
             ghost, disagree = ghost.to(mask.dtype), disagree.to(mask.dtype)
             warped = (1 - ghost) * warped + ghost * room
