@@ -188,7 +188,9 @@ class FewShotGenerator(nn.Module):
         gradient): where the example's subject lands on the frame's background, the warped image shows the room
         behind the subject instead (``cache.room``) and is kept (g_k in [0, 1]: the warped subject on the frame's
         background), and wherever else they disagree (d_k in [0, 1]) h_t is kept: m_k becomes
-        (1 - g_k) * (1 - (1 - m_k) * (1 - max(d_k - g_k, 0))).
+        (1 - g_k) * (1 - (1 - m_k) * (1 - max(d_k - g_k, 0))). With ``example_facing``, d_k is 1 on the frame's head
+        and torso when the example is seen from the other side (front against back). ``out.room_weight`` is the part
+        of h'_t that is the room (each example's part of h'_t times g_k), which :meth:`matte` keeps.
         """
         h, b = out.raw, semantic.shape[0]
         if self.cfg.example_warp == "attention":
