@@ -37,7 +37,8 @@ def fill_holes(image: Tensor, known: Tensor) -> Tensor:
     col_weight = col_span.clamp_min(1).pow(-SPAN_POWER) * (col_span >= 0)
     total = row_weight + col_weight
     filled = (row_weight * along_rows + col_weight * along_cols) / total.clamp_min(torch.finfo(total.dtype).tiny)
-    filled = torch.where(total > 0, filled, fill_holes_smoothly(image, known))
+    if not bool((total > 0).all()):  # some pixel's row and column know nothing: the pyramid there
+        filled = torch.where(total > 0, filled, fill_holes_smoothly(image, known))
     return known * image + (1 - known) * filled
 
 
