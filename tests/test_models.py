@@ -629,6 +629,34 @@ def test_example_facing_hands_a_turned_subjects_torso_and_head_to_h():
         tiny("face", example_facing=True)
 
 
+def test_example_facing_unmatched_hands_the_torso_to_h_only_when_no_example_shows_the_frames_side():
+    """A frame seen from behind, two examples: one from the front and one from behind, "unmatched" lends the torso to
+    neither rule (E_A chooses between them) where "always" hands the front one's to h_t; two front views, "unmatched"
+    hands both (the torso is h_t's). true / false in a file read as "always" / "off"."""
+    body = {1: (20, 8, 28, 17), 2: (18, 20, 30, 38)}
+    front = {**body, 3: (10, 20, 17, 34), 6: (31, 20, 38, 34)}
+    back = {**body, 6: (10, 20, 17, 34), 3: (31, 20, 38, 34)}
+    torso = (slice(22, 36), slice(20, 28))
+    cfg = tiny("dance", example_alignment="parts_only", example_gate=True, example_mask="labels",
+               example_facing="unmatched")
+    model = eval_model(cfg)
+    always = FewShotGenerator(dataclasses.replace(cfg.generator, example_facing="always")).eval()
+    always.load_state_dict(model.state_dict())
+    semantic, rgb_front, semantic_front = _parts_inputs(cfg, back, front)
+    _, rgb_back, semantic_back = _parts_inputs(cfg, back, back)
+    mixed = (torch.cat((rgb_front, rgb_back), dim=1), torch.cat((semantic_front, semantic_back), dim=1))
+    fronts = (torch.cat((rgb_front, rgb_front), dim=1), torch.cat((semantic_front, semantic_front), dim=1))
+    with torch.no_grad():
+        assert model._turned_examples(semantic, model.encode_examples(*mixed)).tolist() == [[False, False]]
+        assert always._turned_examples(semantic, always.encode_examples(*mixed)).tolist() == [[True, False]]
+        assert model._turned_examples(semantic, model.encode_examples(*fronts)).tolist() == [[True, True]]
+        out = model(semantic, None, None, model.encode_examples(*fronts))
+    torch.testing.assert_close(out.raw_prime[..., torso[0], torso[1]], out.raw[..., torso[0], torso[1]])
+    assert tiny("dance", example_facing=False).generator.example_facing == "off"
+    with pytest.raises(UserError, match="example_facing"):
+        tiny("dance", example_alignment="parts_only", example_gate=True, example_mask="labels", example_facing="back")
+
+
 def test_a_dance_file_written_before_part_sides_gets_the_tasks_sides():
     from fsvid2vid.data.semantics import DANCE_PART_SIDES
 

@@ -141,5 +141,10 @@ def facing(labels: Tensor, sides: list[int]) -> Tensor:
 def seen_from_opposite_sides(frame_labels: Tensor, example_labels: Tensor, sides: list[int]) -> Tensor:
     """(N,) bool: the frame's subject and the example's are seen one from the front and the other from behind (each
     :func:`facing` beyond FACING_MARGIN, with opposite signs). Labels (N, P, H, W) as for :func:`facing`."""
-    frame, example = facing(frame_labels, sides), facing(example_labels, sides)
-    return (frame * example < 0) & (frame.abs() > FACING_MARGIN) & (example.abs() > FACING_MARGIN)
+    return opposite_facings(facing(frame_labels, sides), facing(example_labels, sides))
+
+
+def opposite_facings(first: Tensor, second: Tensor) -> Tensor:
+    """Elementwise bool: two :func:`facing` values (broadcastable tensors) tell one view from the front and the other
+    from behind, each beyond FACING_MARGIN."""
+    return (first * second < 0) & (first.abs() > FACING_MARGIN) & (second.abs() > FACING_MARGIN)

@@ -22,6 +22,7 @@ CONDITIONINGS = ("ours", "encoder", "concat_style", "adain")
 POOLINGS = ("mean", "regions")
 EXAMPLE_WARPS = ("argmax", "attention")
 ALIGNMENTS = ("none", "parts", "parts_only")
+FACINGS = ("off", "always", "unmatched")  # example_facing
 
 
 @dataclass
@@ -85,11 +86,14 @@ class GeneratorConfig:
     #                                                         from (-1: none); set per task by model_preset
     part_sides: list[int] = field(default_factory=list)  # per label of gate_channels, +1 the subject's left, -1 its
     #                                                       right, 0 the midline; set per task by model_preset
-    example_facing: bool = False  # the example gate also compares which way the subject faces (from the left and
-    #                               right parts' places): an example seen from the other side than the frame (front
-    #                               against back) disagrees on the midline parts (head, torso), whose front and back
-    #                               differ, so h'_t takes another example or h_t there (needs example_gate and
-    #                               part_sides; models/alignment.py facing)
+    example_facing: str | bool = "off"  # one of FACINGS: the example gate also compares which way the
+    #                               subject faces (from the left and right parts' places): an example seen from the
+    #                               other side than the frame (front against back) disagrees on the midline parts
+    #                               (head, torso), whose front and back differ, so h'_t takes another example or h_t
+    #                               there; "always", or "unmatched": only where no example of the set is seen from the
+    #                               frame's side (K = 1; a set of front views for a back view), so that E_A still has
+    #                               the view to choose where one fits. true / false: "always" / "off" (files and
+    #                               --set before 2026-12-05). Needs example_gate and part_sides (models/alignment.py)
     flow_ngf: int = 32  # channels of the flow network at full resolution
     flow_max_channels: int = 256  # cap of the flow network's channel ladder
     flow_n_downsample: int = 3  # stride-2 convolutions in the flow network's encoder
@@ -134,10 +138,14 @@ class GeneratorConfig:
                             "one per gate channel), which only the dance task has: set example_alignment none")
         if self.example_alignment == "parts_only" and self.example_mask != "labels":
             raise UserError("example_alignment 'parts_only' has no M_e to give a mask: set example_mask labels")
-        if self.example_facing and not (self.example_gate and len(self.part_sides) == len(self.gate_channels)
-                                        and any(self.part_sides)):
+        if isinstance(self.example_facing, bool):  # true / false, as written before the modes
+            self.example_facing = "always" if self.example_facing else "off"
+        if self.example_facing not in FACINGS:
+            raise UserError(f"unknown example_facing {self.example_facing!r}: choose one of {', '.join(FACINGS)}")
+        facing_ready = self.example_gate and len(self.part_sides) == len(self.gate_channels) and any(self.part_sides)
+        if self.example_facing != "off" and not facing_ready:
             raise UserError("example_facing needs the example gate and a body-part map with left and right parts "
-                            "(part_sides; dance): set example_facing false")
+                            "(part_sides; dance): set example_facing off")
         if any(not 0 <= c < self.semantic_nc for c in self.gate_channels):
             raise UserError(f"gate_channels must lie in [0, semantic_nc={self.semantic_nc}), got {self.gate_channels}")
         if self.flow_stride not in (1, 2):

@@ -20,7 +20,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from fsvid2vid.models.alignment import part_flow, seen_from_opposite_sides
+from fsvid2vid.models.alignment import facing, opposite_facings, part_flow
 from fsvid2vid.models.conditioning import ExampleCode, conditioning_class
 from fsvid2vid.models.config import GeneratorConfig
 from fsvid2vid.models.flow import FlowMaskNet
@@ -189,7 +189,8 @@ class FewShotGenerator(nn.Module):
         behind the subject instead (``cache.room``) and is kept (g_k in [0, 1]: the warped subject on the frame's
         background), and wherever else they disagree (d_k in [0, 1]) h_t is kept: m_k becomes
         (1 - g_k) * (1 - (1 - m_k) * (1 - max(d_k - g_k, 0))). With ``example_facing``, d_k is 1 on the frame's head
-        and torso when the example is seen from the other side (front against back). ``out.room_weight`` is the part
+        and torso when the example is seen from the other side (front against back; "unmatched": only when every
+        example of the set is, :meth:`_turned_examples`). ``out.room_weight`` is the part
         of h'_t that is the room (each example's part of h'_t times g_k), which :meth:`matte` keeps.
         """
         h, b = out.raw, semantic.shape[0]
@@ -225,9 +226,11 @@ class FewShotGenerator(nn.Module):
                 [3, 3, len(labels), 1], dim=1)
             frame_labels = s_t.flatten(0, 1)[:, labels]
             disagree = (0.5 * (warped_labels - frame_labels).abs().sum(1, keepdim=True)).clamp(0, 1).detach()
-            if self.cfg.example_facing:  # seen from the other side, the midline parts' front and back differ
+            if self.cfg.example_facing != "off":  # seen from the other side, the midline parts' front and back differ
                 sides = self.cfg.part_sides
-                turned = seen_from_opposite_sides(frame_labels, s_e.flatten(0, 1)[:, labels], sides)
+                turned = self._turned_examples(semantic, cache)  # (B, K) over the whole set
+                turned = turned if share is not None else turned.gather(1, out.example_index[:, None])
+                turned = turned.flatten()  # (B * E,)
                 midline = frame_labels[:, [i for i, side in enumerate(sides) if side == 0 and i > 0]].sum(1, True)
                 disagree = torch.maximum(disagree, turned.to(disagree.dtype)[:, None, None, None] * midline)
             ghost = (warped_subject * frame_labels[:, :1]).clamp(0, 1).detach()  # the example's subject on background
@@ -251,6 +254,19 @@ class FewShotGenerator(nn.Module):
             out.example_weight = part.sum(dim=1)
         if ghost is not None:  # the part of h'_t that is the room behind an example's subject
             out.room_weight = (part * ghost.unflatten(0, (b, k))).sum(dim=1).clamp(0, 1)
+
+    def _turned_examples(self, semantic: Tensor, cache: ExampleCache) -> Tensor:
+        """(B, K) bool: which examples of the set ``example_facing`` hands to h_t on the head and torso: each example
+        seen from the other side than the frame s_t (B, C_s, H, W) (models/alignment.py ``facing``); "unmatched":
+        only where every example of the set is (no example shows the side the frame shows)."""
+        labels, sides = self.cfg.gate_channels, self.cfg.part_sides
+        b, k = cache.example_semantic.shape[:2]
+        frame = facing(semantic[:, labels], sides)  # (B,)
+        examples = facing(cache.example_semantic[:, :, labels].flatten(0, 1), sides).unflatten(0, (b, k))  # (B, K)
+        turned = opposite_facings(frame[:, None], examples)
+        if self.cfg.example_facing == "unmatched":
+            turned = turned & turned.all(dim=1, keepdim=True)
+        return turned
 
     def _pick_example(self, semantic: Tensor, cache: ExampleCache, mass: Tensor | None) -> Tensor:
         """The example with the largest attention mass, or (no attention) the one whose s_e is nearest s_t in L1."""
