@@ -11,6 +11,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 FS=${FS:-.venv/bin/fsvid2vid}
+PY=${PY:-.venv/bin/python}
 export OMP_WAIT_POLICY=PASSIVE
 STAGE=${1:-all}
 STEPS=${STEPS:-2000}  # the budget of every run (configs/repro: 2000); another budget gets its own folders
@@ -30,10 +31,12 @@ read -ra SUBJECTS <<< "${SUBJECTS-5 20}"  # Figure 7(a): ours on fewer subjects 
 read -ra SEEDS <<< "${SEEDS:-0}"
 
 render() {  # render TASK SUBJECTS OUT (the marker names the benchmark version: older data is rendered again)
-  [ -f "$3/.complete-v2" ] && return
+  local marker
+  marker="$3/.complete-v$("$PY" -c "from fsvid2vid.data.synth.version import oldest_current as v; print(v('$1'))")"
+  [ -f "$marker" ] && return
   "$FS" data synth --task "$1" --split train --subjects "$2" --clips-per-subject 3 --frames 24 --size 64 --out "$3" \
     --quiet --overwrite
-  touch "$3/.complete-v2"
+  touch "$marker"
 }
 
 train_run() {  # train_run NAME CONFIG [--set ...]

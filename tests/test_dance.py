@@ -1,5 +1,6 @@
 """The dance task: keypoints, the skeleton drawing, and the body-part map agree with each other; dancers turn and
-look different from the front and from behind (benchmark version 2)."""
+look different from the front and from behind (benchmark version 2); the part map labels hair, backpack and skirt
+(version 3)."""
 
 from __future__ import annotations
 
@@ -58,6 +59,33 @@ def test_part_map_covers_the_skeleton_and_the_body_shows_in_rgb(clips):
             x, y = f.points[i, :2].round().astype(int)
             assert parts[y, x] != 0
         assert (parts == 1).any() and (parts == 2).any()
+
+
+def test_the_part_map_labels_what_the_dancer_wears_beyond_the_body():
+    """Benchmark version 3: on the wall (no floor shadow there) every pixel the dancer changes, hair, backpack and
+    skirt included, is labelled or touches a labelled pixel (the anti-aliased edge); the hair that leaves the head's
+    ellipse is labelled head, the skirt and the backpack torso. Subject 4 wears long hair, a skirt and a backpack."""
+    import cv2
+
+    from fsvid2vid.data.synth.dance.body import part_map
+    from fsvid2vid.data.synth.dance.painting import SUPERSAMPLE, room_background
+    from fsvid2vid.data.synth.dance.skeleton import pose_at
+
+    clip = render_clip("dance", 4, 407, 24, 128)
+    a = clip.appearance
+    assert (a.bag, a.bottom, a.hair_style) == ("backpack", "skirt", "long")
+    h, w = clip.height, clip.width
+    room = cv2.resize(room_background(a, h * SUPERSAMPLE, w * SUPERSAMPLE), (w, h), interpolation=cv2.INTER_AREA)
+    wall = np.arange(h)[:, None] < int(0.72 * h) - 2
+    worn_labels = set()
+    for index, f in enumerate(clip.frames):
+        parts = f.layers["parts"]
+        changed = (np.abs(f.rgb.astype(int) - room.astype(int)).max(axis=2) > 24) & wall
+        near = cv2.dilate((parts > 0).astype(np.uint8), np.ones((3, 3), np.uint8)) > 0
+        assert not (changed & ~near).any(), f"frame {index}: {(changed & ~near).sum()} unlabelled dancer pixels"
+        body = part_map(clip.shape, pose_at(clip.shape, clip.motion, index / 15, h, w), h, w)
+        worn_labels |= set(np.unique(parts[(body == 0) & (parts > 0)]).tolist())
+    assert worn_labels == {1, 2}  # head (hair) and torso (skirt, backpack)
 
 
 def test_hidden_face_points_are_not_drawn():

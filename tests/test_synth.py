@@ -80,6 +80,10 @@ def test_cross_identity_same_motion_same_semantics_different_rgb(task):
     b = frames(task, 2, shape_and_motion["motion"], 3, 64, shape_and_motion["shape"])
     for fa, fb in zip(a, b):
         for name in fa.layers:
+            if (task, name) == ("dance", "parts"):  # version 3: hair, backpack, skirt beyond the body follow the look
+                differ = fa.layers[name] != fb.layers[name]
+                assert ((fa.layers[name] == 0) | (fb.layers[name] == 0) | ~differ).all() and differ.mean() < 0.05
+                continue
             assert np.array_equal(fa.layers[name], fb.layers[name]), name
         if fa.points is not None:
             assert np.array_equal(fa.points, fb.points)

@@ -262,11 +262,12 @@ def render_test_split(task: str, size: int, clips: int, frames: int, cache: Path
 
     from fsvid2vid.data.layout import check_frame_count
     from fsvid2vid.data.synth.export import plan_split, write_jobs
-    from fsvid2vid.data.synth.version import BENCHMARK_VERSION
+    from fsvid2vid.data.synth.version import oldest_current
 
     subjects = max(2, clips)
     check_frame_count(subjects * 2 * frames, f"--max-clips {clips} x 2 clips x --frames {frames}")
-    root = Path(cache) / f"{task}-test-v{BENCHMARK_VERSION}-{size}-s{subjects}-f{frames}"
+    # Named by the task's oldest current version: a render of an older fsvid2vid that is still current is reused.
+    root = Path(cache) / f"{task}-test-v{oldest_current(task)}-{size}-s{subjects}-f{frames}"
     jobs = plan_split(task, "test", subjects, 1, frames, size, cross_identity=1)
 
     def complete() -> bool:

@@ -3,7 +3,8 @@
 The whole-frame numbers of a dance clip are mostly the room, which the example warp copies; the subject's own pixels
 say whether the model rendered the person of the examples. Per task:
 
-* dance: the body-part map's non-background pixels (the dancer, clothes and hair included);
+* dance: the body-part map's non-background pixels (the dancer, clothes and hair included; benchmark version 3 also
+  labels the hair, backpack and skirt beyond the body pieces);
 * face: inside the convex hull of the 68 landmarks (the face from the jaw line to the eyebrows);
 * street: the classes that move (cars); a frame without one contributes no subject pixels.
 """
@@ -83,8 +84,9 @@ def true_room(frames: torch.Tensor, subject: torch.Tensor) -> tuple[torch.Tensor
 
     frames: (T, 3, H, W) in [-1, 1]; subject: (T, H, W) bool -> room (3, H, W) and where some frame shows it (H, W)
     bool. Scored on the ghost pixels it covers (``ghost_floor_l1`` of ``evaluate``), it is what a perfect copy of the
-    room would still leave there: the target's own soft edge just outside its labels, its floor shadow, and hair or a
-    bag the labels do not cover. For still-camera tasks (:data:`STILL_CAMERA_TASKS`).
+    room would still leave there: the target's own soft edge just outside its labels and its floor shadow (and on
+    benchmark version 2 hair, a backpack or a skirt the labels did not cover). For still-camera tasks
+    (:data:`STILL_CAMERA_TASKS`).
     """
     shows = widened_subject((~subject).float()[:, None])[:, 0] < 0.5  # (T, H, W)
     values = torch.where(shows[:, None], frames.float(), torch.full_like(frames.float(), float("nan")))

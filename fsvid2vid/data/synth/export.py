@@ -24,7 +24,7 @@ from fsvid2vid.data.synth import (
     split_subject_seeds,
 )
 from fsvid2vid.data.synth.common import to_jsonable
-from fsvid2vid.data.synth.version import BENCHMARK_VERSION, index_version
+from fsvid2vid.data.synth.version import BENCHMARK_VERSION, index_version, oldest_current
 from fsvid2vid.errors import UserError
 
 MIN_SIZE, MAX_SIZE = 64, 512
@@ -137,7 +137,8 @@ def write_jobs(jobs: list[ClipJob], out_dir: Path, workers: int = 1, overwrite: 
         if jobs and existing_task not in (None, jobs[0].task):
             raise UserError(f"{out_dir}: holds {existing_task} clips; write {jobs[0].task} clips to another --out")
         kept = sorted(set((index or {}).get("clips", [])) - {job.name for job in jobs})
-        if index is not None and index_version(index) != BENCHMARK_VERSION and kept:
+        task = jobs[0].task if jobs else existing_task
+        if index is not None and index_version(index) < oldest_current(task) and kept:
             raise UserError(f"{out_dir}: holds benchmark version {index_version(index)} clips ({kept[0]}, ...) that "
                             f"this run would not replace; write version {BENCHMARK_VERSION} to another --out, or "
                             "re-render all of them (same --subjects, --clips-per-subject, --cross-identity, "

@@ -2,10 +2,13 @@
 
 Version 1 (absent from ``dataset.json`` and ``meta.json``): dancers look the same from every side. Version 2
 (issue 14): dancers turn and show a front and a back that differ, and clips store the subject's per-frame yaw
-(``views`` in meta.json). A rendered benchmark dataset records ``benchmark_version`` in its ``dataset.json`` and in
-every clip's ``meta.json``; training, ``evaluate`` and ``bench`` refuse benchmark clips of another version with the
-command that re-renders them. Clips prepared from real footage (``source`` other than ``"synth"``) are no benchmark
-and are never refused.
+(``views`` in meta.json). Version 3 (dance only): the part map also labels what the dancer wears beyond the body
+(hair as head, a backpack and a skirt as torso), so that the subject's pixels, the example gate's room and the ghost
+measure see them as the dancer's. A rendered benchmark dataset records ``benchmark_version`` in its ``dataset.json``
+and in every clip's ``meta.json``; training, ``evaluate`` and ``bench`` refuse benchmark clips older than their task's
+:func:`oldest_current` with the command that re-renders them (face and street clips of version 2 are what version 3
+renders, so they stay). Clips prepared from real footage (``source`` other than ``"synth"``) are no benchmark and are
+never refused.
 """
 
 from __future__ import annotations
@@ -17,7 +20,17 @@ from fsvid2vid.data.layout import ClipMeta, read_index
 from fsvid2vid.errors import UserError
 
 #: The benchmark version this fsvid2vid renders (docs/data.md, "Benchmark versions").
-BENCHMARK_VERSION = 2
+BENCHMARK_VERSION = 3
+#: What each version changed, for the refusal of older data.
+CHANGES = {2: "dancers that turn and differ front and back, per-frame views",
+           3: "dance part maps that label the hair, backpack and skirt"}
+#: Per task, the first version whose clips are what BENCHMARK_VERSION renders (later versions changed other tasks).
+SAME_SINCE = {"dance": 3, "face": 2, "street": 2}
+
+
+def oldest_current(task: str) -> int:
+    """The oldest benchmark version whose ``task`` clips need no re-rendering."""
+    return SAME_SINCE.get(task, BENCHMARK_VERSION)
 
 
 def clip_version(meta: ClipMeta) -> int:
@@ -69,9 +82,10 @@ def check_benchmark_version(root: Path, clip_dirs: list[Path], metas: list[ClipM
     if max(versions) > BENCHMARK_VERSION:
         raise UserError(f"{root}: holds benchmark version {max(versions)} data, newer than this fsvid2vid "
                         f"(version {BENCHMARK_VERSION}); upgrade fsvid2vid")
-    if min(versions) < BENCHMARK_VERSION:
+    needed = max(oldest_current(m.task) for _, m in synth)
+    if min(versions) < needed:
         old = min(versions)
         command = rerender_command(root, [m for _, m in synth], [d.name for d, _ in synth], clip)
-        raise UserError(f"{root}: holds benchmark version {old} clips, rendered before version {BENCHMARK_VERSION} "
-                        f"(dancers that turn and differ front and back, per-frame views); re-render it with "
-                        f"`{command}`")
+        changes = "; ".join(CHANGES[v] for v in range(old + 1, needed + 1) if v in CHANGES)
+        raise UserError(f"{root}: holds benchmark version {old} clips, rendered before version {needed} ({changes}); "
+                        f"re-render it with `{command}`")

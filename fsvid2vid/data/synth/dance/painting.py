@@ -22,34 +22,49 @@ RGB = tuple[int, int, int]
 
 
 def paint_frame(appearance: DanceAppearance, shape: DanceShape, pose: Pose, room: np.ndarray, height: int,
-                width: int) -> np.ndarray:
-    """The (height, width, 3) RGB frame of ``pose`` in front of ``room`` (see :func:`room_background`)."""
+                width: int) -> tuple[np.ndarray, np.ndarray]:
+    """The (height, width, 3) RGB frame of ``pose`` in front of ``room`` (see :func:`room_background`), and what the
+    dancer wears beyond the body pieces as (height, width) uint8 part labels (benchmark version 3): the hair outside
+    the head's ellipse labelled head, the backpack and the skirt labelled torso, 0 elsewhere (the renderer adds them to
+    the part map where it shows the background)."""
     ss = SUPERSAMPLE
     hair = HAIR_COLORS[appearance.hair_color]
     pieces = body_pieces(shape, pose, float(ss), height)
     rgb = room.copy()
+    worn = np.zeros(rgb.shape[:2], np.uint8)
+
+    def wear(label: int, paint) -> None:  # the pixels ``paint`` changes are worn, as ``label``
+        before = rgb.copy()
+        paint()
+        worn[(worn == 0) & (rgb != before).any(axis=-1)] = label
+
     _floor_shadow(rgb, pose, shape, ss, height)
     head = next(piece for piece in pieces if piece.name == "head")
     torso = next(piece for piece in pieces if piece.name == "torso")
     if appearance.hair_style in ("long", "ponytail") or pose.facing < 0:
-        _hair(rgb, appearance, head, pose, behind=True, color=hair)
+        wear(head.label, lambda: _hair(rgb, appearance, head, pose, behind=True, color=hair))
     backpack = appearance.bag == "backpack"
     if backpack and pose.facing >= 0:  # behind the body
-        draw_backpack(rgb, appearance, shape, pose, torso)
+        wear(torso.label, lambda: draw_backpack(rgb, appearance, shape, pose, torso))
     ids = np.zeros((height * ss, width * ss), np.uint8)
     for number, piece in enumerate(pieces, start=1):
         piece.draw(ids, number, antialias=False)
     for number, piece in enumerate(pieces, start=1):
         _paint_piece(rgb, ids == number, piece, appearance, shape, pose)
         if piece.name == "head":
-            _face(rgb, appearance, piece, pose, ss, hair)
+            wear(head.label, lambda: _face(rgb, appearance, head, pose, ss, hair))
         if backpack and pose.facing < 0 and piece is torso:  # on the back, under nearer limbs
-            draw_backpack(rgb, appearance, shape, pose, torso)
+            wear(torso.label, lambda: draw_backpack(rgb, appearance, shape, pose, torso))
         if appearance.bottom == "skirt" and piece.name == "torso":
-            _skirt(rgb, appearance, pose, shape, ss)
+            wear(torso.label, lambda: _skirt(rgb, appearance, pose, shape, ss))
     if appearance.bottom == "skirt":  # legs in front of the body are drawn after the torso; keep the skirt on top
-        _skirt(rgb, appearance, pose, shape, ss)
-    return cv2.resize(rgb, (width, height), interpolation=cv2.INTER_AREA)
+        wear(torso.label, lambda: _skirt(rgb, appearance, pose, shape, ss))
+    worn[ids > 0] = 0  # the body's own pixels are the part map's
+    labels = np.zeros((height, width), np.uint8)
+    for label in np.unique(worn[worn > 0]):  # a pixel is worn where most of its area is
+        share = cv2.resize((worn == label).astype(np.float32), (width, height), interpolation=cv2.INTER_AREA)
+        labels[share >= 0.5] = label
+    return cv2.resize(rgb, (width, height), interpolation=cv2.INTER_AREA), labels
 
 
 def room_background(a: DanceAppearance, height: int, width: int) -> np.ndarray:

@@ -134,9 +134,11 @@ class DanceRenderer(BenchmarkRenderer):
         for index in range(n_frames):
             pose = pose_at(shape, motion, index / self.fps, height, width)
             points = keypoints(pose)
-            layers = {"pose": draw_openpose(points, height, width), "parts": part_map(shape, pose, height, width)}
-            yield Frame(rgb=paint_frame(appearance, shape, pose, room, height, width), layers=layers, points=points,
-                        view=pose.yaw)
+            rgb, worn = paint_frame(appearance, shape, pose, room, height, width)
+            parts = part_map(shape, pose, height, width)
+            parts = np.where(parts == 0, worn, parts)  # the hair, bag and skirt beyond the body (version 3)
+            layers = {"pose": draw_openpose(points, height, width), "parts": parts}
+            yield Frame(rgb=rgb, layers=layers, points=points, view=pose.yaw)
 
 
 def _sample_views(rng: np.random.Generator, drawn: dict[str, object]) -> dict[str, object]:
