@@ -41,6 +41,8 @@ class ExampleCache:
     #                             eq. 11 shows where the frame has background
     subject: Tensor | None = None  # with the gate: each example's subject (not background), grown by its
     #                                anti-aliased rim (B, K, 1, H, W) in [0, 1]
+    facing: Tensor | None = None  # with example_facing: which way each example's subject faces (B, K), positive
+    #                               from the front (models/alignment.py facing)
 
 
 @dataclass
@@ -123,6 +125,9 @@ class FewShotGenerator(nn.Module):
             subject = subject.unflatten(0, (b, k))
             room = fill_holes_across(example_rgb.float(), 1 - subject)
             cache.room, cache.subject = room.to(example_rgb.dtype), subject.to(example_rgb.dtype)
+            if self.cfg.example_facing != "off":
+                labels = example_semantic[:, :, self.cfg.gate_channels].flatten(0, 1)
+                cache.facing = facing(labels, self.cfg.part_sides).unflatten(0, (b, k))
         return cache
 
     def forward(self, semantic: Tensor, prev_frames: Tensor | None, prev_semantics: Tensor | None,
@@ -259,11 +264,8 @@ class FewShotGenerator(nn.Module):
         """(B, K) bool: which examples of the set ``example_facing`` hands to h_t on the head and torso: each example
         seen from the other side than the frame s_t (B, C_s, H, W) (models/alignment.py ``facing``); "unmatched":
         only where every example of the set is (no example shows the side the frame shows)."""
-        labels, sides = self.cfg.gate_channels, self.cfg.part_sides
-        b, k = cache.example_semantic.shape[:2]
-        frame = facing(semantic[:, labels], sides)  # (B,)
-        examples = facing(cache.example_semantic[:, :, labels].flatten(0, 1), sides).unflatten(0, (b, k))  # (B, K)
-        turned = opposite_facings(frame[:, None], examples)
+        frame = facing(semantic[:, self.cfg.gate_channels], self.cfg.part_sides)  # (B,)
+        turned = opposite_facings(frame[:, None], cache.facing)  # cache.facing: (B, K), from encode_examples
         if self.cfg.example_facing == "unmatched":
             turned = turned & turned.all(dim=1, keepdim=True)
         return turned
