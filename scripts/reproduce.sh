@@ -56,8 +56,9 @@ if [ "$STAGE" = train ] || [ "$STAGE" = all ]; then
       suffix=""
       [ "$seed" = 0 ] || suffix="-seed$seed"
       for method in "${METHODS[@]}"; do
-        warp=()  # the baselines have no E_A to mix the examples' warps: they warp the one nearest example (eq. 11)
-        [ "$method" = ours ] || warp=(--set model.generator.example_warp=argmax)
+        warp=()  # the baselines have no E_A to mix the examples' warps or carry their look: they warp the one
+        #          nearest example (eq. 11), and H reads s_t alone
+        [ "$method" = ours ] || warp=(--set model.generator.example_warp=argmax --set model.generator.example_aligned=false)
         train_run "$task-$method$suffix" "configs/repro/$task-64.yaml" --set "model.generator.conditioning=$method" \
           --set "run.seed=$seed" "${warp[@]}"
       done

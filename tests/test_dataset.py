@@ -178,6 +178,26 @@ def test_view_choice_spreads_the_examples_over_the_subjects_views(dance_dir):
         FewShotVideoDataset(dance_dir, example_choice="best")
 
 
+def test_front_views_choice_starts_from_a_frame_facing_the_camera(dance_dir):
+    """example_choice "front_views": the first example (K = 1 too) faces the camera wherever the subject has such a
+    frame, though "views" draws it at random and reaches the back often; later examples still spread the views."""
+    from fsvid2vid.data.views import wrap_angle
+
+    front = FewShotVideoDataset(dance_dir, example_choice="front_views")
+    spread = FewShotVideoDataset(dance_dir, example_choice="views")
+
+    def first_yaw(ds, key) -> float:
+        clip, frame = ds[key]["example_index"][0].tolist()
+        return float(np.abs(wrap_angle(ds.metas[clip].views[frame])))
+
+    keys = [SampleKey(seed % len(front), T=1, K=1 + seed % 3, seed=seed) for seed in range(30)]
+    assert all(first_yaw(front, key) < np.pi / 2 for key in keys)
+    assert any(first_yaw(spread, key) >= np.pi / 2 for key in keys)  # the data has back views to avoid
+    item = front[SampleKey(0, T=1, K=2, seed=5)]
+    yaw = [front.metas[c].views[f] for c, f in item["example_index"].tolist()]
+    assert np.abs(wrap_angle(yaw[1] - yaw[0])) > np.pi / 2  # the second covers the other side
+
+
 def test_items_are_a_pure_function_of_their_key(dance_dir):
     ds = FewShotVideoDataset(dance_dir, augment=AugmentConfig())
     key = SampleKey(2, 3, 2, 1234)

@@ -30,7 +30,8 @@ TASKS = ("dance", "face", "street")
 VARIANTS = {**{c: {"conditioning": c} for c in CONDITIONINGS},
             "ours_regions": {"example_pooling": "regions", "pooling_regions": 3},
             "ours_regions_uniform": {"example_pooling": "regions", "pooling_regions": 3, "attention": False},
-            "ours_attention_warp": {"example_warp": "attention"}}
+            "ours_attention_warp": {"example_warp": "attention"},
+            "ours_aligned": {"example_pooling": "regions", "pooling_regions": 3, "example_aligned": True}}
 
 
 def tiny(task: str = "dance", **generator_overrides) -> ModelConfig:
@@ -269,6 +270,62 @@ def test_attention_sums_computed_a_chunk_of_rows_at_a_time_match_the_whole_matri
         torch.testing.assert_close(grad, expected)
     torch.testing.assert_close(attend(query, keys, keep_alpha=True, chunk_elements=k * h * w).alpha, alpha)
     torch.testing.assert_close(whole["share"].sum(dim=1), torch.ones(b, h, w))
+
+
+def test_attend_carries_values_by_the_whole_matrix_a_chunk_at_a_time():
+    """attend()'s aligned values are sum_(k,j) alpha[i, (k, j)] v_k[j], chunked or not, gradients included; a value
+    constant over all example positions arrives unchanged everywhere (each row of alpha sums to 1)."""
+    from fsvid2vid.models.weights import attend
+
+    b, k, c, h, w, c_v = 2, 3, 4, 3, 2, 5
+    query = torch.randn(b, c, h, w, requires_grad=True)
+    keys, values = torch.randn(b, k, c, h, w), torch.randn(b, k, c_v, h, w)
+    alpha = attention_weights(query, keys)  # (B, N, K * N)
+    by_definition = (alpha @ values.flatten(3).transpose(2, 3).reshape(b, k * h * w, c_v)).transpose(1, 2)
+    by_definition = by_definition.reshape(b, c_v, h, w)
+    for rows in (1, 2, h * w):
+        aligned = attend(query, keys, chunk_elements=rows * k * h * w, values=values).aligned
+        torch.testing.assert_close(aligned, by_definition)
+        grad, = torch.autograd.grad(aligned[:, 1].sum(), query)
+        expected, = torch.autograd.grad(by_definition[:, 1].sum(), query, retain_graph=True)
+        torch.testing.assert_close(grad, expected)
+    constant = torch.full((b, k, 1, h, w), 0.25)
+    torch.testing.assert_close(attend(query, keys, values=constant).aligned, torch.full((b, 1, h, w), 0.25))
+    assert attend(query, keys).aligned is None
+
+
+def test_aligned_examples_reach_h_and_repeating_an_example_changes_nothing():
+    """example_aligned: H's own image depends on the example's pixels through the carried look (a gradient reaches
+    the example image even with theta_H held fixed), and a set of the same example twice carries the same look as the
+    example once (the attention splits evenly between the copies), so h_t is the same."""
+    cfg = tiny("dance", example_pooling="regions", pooling_regions=3, example_aligned=True)
+    model = eval_model(cfg)
+    example_rgb, example_semantic, semantics = inputs(cfg, batch=1, k=1)
+    example_rgb.requires_grad_(True)
+    cache = model.encode_examples(example_rgb, example_semantic)
+    cond = model.conditioning(semantics[:, 0], cache.code)
+    assert cond.aligned.shape[1] == cfg.generator.aligned_channels
+    frozen = [dataclasses.replace(level, shared=dataclasses.replace(level.shared, weight=level.shared.weight.detach(),
+                                                                   bias=level.shared.bias.detach()),
+                                  norm_in=dataclasses.replace(level.norm_in, weight=level.norm_in.weight.detach(),
+                                                              bias=level.norm_in.bias.detach()),
+                                  norm_mid=dataclasses.replace(level.norm_mid, weight=level.norm_mid.weight.detach(),
+                                                               bias=level.norm_mid.bias.detach()))
+              for level in cond.theta]
+    h = model.synthesis(semantics[:, 0], dataclasses.replace(cond, theta=frozen))
+    grad, = torch.autograd.grad(h.sum(), example_rgb)
+    assert grad.abs().sum() > 0
+    with torch.no_grad():
+        once = model.synthesize(semantics[:, 0], model.encode_examples(example_rgb, example_semantic)).raw
+        twice = model.synthesize(semantics[:, 0], model.encode_examples(example_rgb.repeat(1, 2, 1, 1, 1),
+                                                                        example_semantic.repeat(1, 2, 1, 1, 1))).raw
+    torch.testing.assert_close(twice, once, atol=1e-5, rtol=1e-4)
+
+
+def test_example_aligned_needs_the_attention_of_ours():
+    for overrides in ({"conditioning": "adain"}, {"attention": False}):
+        with pytest.raises(UserError, match="example_aligned needs E_A"):
+            tiny("dance", example_aligned=True, **overrides)
 
 
 def test_region_pooling_gives_each_target_region_the_features_its_attention_points_at():

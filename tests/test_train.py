@@ -277,6 +277,21 @@ def test_shipped_configs_load(path):
     assert cfg.schedule.T(cfg.schedule.steps - 1) == cfg.schedule.T_max
 
 
+@pytest.mark.parametrize("path", sorted((ROOT / "configs" / "repro").glob("*.yaml")), ids=lambda p: p.stem)
+def test_repro_configs_build_every_method_as_reproduce_sh_sets_it(path):
+    """scripts/reproduce.sh trains every method from one config, the baselines with the example warp of the nearest
+    example and without the aligned look (they have no E_A): each combination must build."""
+    from fsvid2vid.models import CONDITIONINGS, FewShotGenerator
+
+    script = (ROOT / "scripts" / "reproduce.sh").read_text()
+    baseline = ["model.generator.example_warp=argmax", "model.generator.example_aligned=false"]
+    assert all(f"--set {setting}" in script for setting in baseline), "reproduce.sh's baseline settings changed"
+    for method in CONDITIONINGS:
+        settings = [f"model.generator.conditioning={method}"] + (baseline if method != "ours" else [])
+        cfg = load_config(path, merge_overrides(*map(parse_override, settings)))
+        FewShotGenerator(cfg.model.generator)
+
+
 def test_one_source_of_defaults_for_the_model_and_augmentation():
     from fsvid2vid.data.dataset import AugmentConfig
     from fsvid2vid.models import ModelConfig, model_preset

@@ -47,7 +47,7 @@ class AugmentConfig:
     color: float = 0.1  # strength of brightness / contrast / saturation / hue jitter of the RGB frames (0 = off)
 
 
-EXAMPLE_CHOICES = ("random", "views")
+EXAMPLE_CHOICES = ("random", "views", "front_views")
 
 
 @dataclass(frozen=True)
@@ -177,9 +177,10 @@ class FewShotVideoDataset(Dataset):
                             f"{len(targets)}-frame window to use as an example; render longer or more clips per "
                             "subject, or lower T")
         with_views = all(self.metas[c].views is not None for c in self.subject_clips[self.metas[index].subject])
-        if self.example_choice == "views" and K > 1 and len(candidates) >= K and with_views:
+        front_first = self.example_choice == "front_views"
+        if (front_first or (self.example_choice == "views" and K > 1)) and len(candidates) >= K and with_views:
             yaw = np.array([self.metas[c].views[f] for c, f in candidates])
-            return [candidates[i] for i in spread_views(yaw, K, rng)]
+            return [candidates[i] for i in spread_views(yaw, K, rng, front_first=front_first)]
         chosen = rng.choice(len(candidates), size=K, replace=len(candidates) < K)
         return [candidates[int(i)] for i in chosen]
 

@@ -63,11 +63,16 @@ def example_indices(n_frames: int, k: int, views: Sequence[float] | None = None)
     return view_indices(views, k)
 
 
-def spread_views(views: np.ndarray, k: int, rng: np.random.Generator, jitter: float = 0.2) -> list[int]:
-    """Training's view-covering draw: ``k`` distinct indices of ``views`` (yaws, k <= len), the first at random, each
-    next the one farthest on the yaw circle from those drawn, ties (within ``jitter`` radians) broken at random."""
+def spread_views(views: np.ndarray, k: int, rng: np.random.Generator, jitter: float = 0.2,
+                 front_first: bool = False) -> list[int]:
+    """Training's view-covering draw: ``k`` distinct indices of ``views`` (yaws, k <= len), the first at random (with
+    ``front_first``, at random among the views facing the camera, ``|yaw| < pi / 2``, where there are any, as a photo
+    of a person and :func:`view_indices`'s first example are), each next the one farthest on the yaw circle from
+    those drawn, ties (within ``jitter`` radians) broken at random."""
     yaw = wrap_angle(views)
-    chosen = [int(rng.integers(len(yaw)))]
+    pool = np.flatnonzero(np.abs(yaw) < np.pi / 2) if front_first else np.arange(0)
+    pool = pool if len(pool) else np.arange(len(yaw))
+    chosen = [int(pool[rng.integers(len(pool))])]
     while len(chosen) < k:
         gap = np.abs(wrap_angle(yaw[:, None] - yaw[chosen][None, :])).min(axis=1) + rng.uniform(0, jitter, len(yaw))
         gap[chosen] = -np.inf

@@ -26,7 +26,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from fsvid2vid.models.config import GeneratorConfig
-from fsvid2vid.models.layers import Restyle
+from fsvid2vid.models.layers import Restyle, resize
 from fsvid2vid.models.theta import ThetaH
 from fsvid2vid.models.weights import (
     AttentionEncoder,
@@ -47,6 +47,8 @@ class ExampleCode:
     features: list[Tensor] | None = None  # ours with attention: q_k^l per generated level, (B, K, C_l, h_l, w_l)
     keys: Tensor | None = None  # ours with attention: a_k, (B, K, C, h_a, w_a)
     theta: ThetaH | None = None  # ours without attention: theta_H, the same for every frame
+    values: Tensor | None = None  # ours with example_aligned: each example's image and q at E_A's resolution,
+    #                               (B, K, 3 + C, h_a, w_a), which the attention carries onto the frame
     style: Tensor | None = None  # baselines: the mean of the K style vectors, (B, style_dim)
 
 
@@ -73,6 +75,18 @@ class FrameCondition:
         return None
 
 
+@dataclass
+class AlignedCondition(FrameCondition):
+    """Ours with ``example_aligned``: H's modulation branches also read the examples' look carried onto the frame."""
+
+    aligned: Tensor | None = None  # (B, 3 + C, h_a, w_a): sum_(k,j) alpha[i, (k, j)] v_k[j] per target position i
+
+    def modulation_input(self, semantic: Tensor) -> Tensor:
+        carried = F.interpolate(self.aligned.to(semantic.dtype), size=semantic.shape[-2:], mode="bilinear",
+                                align_corners=False)
+        return torch.cat((semantic, carried), dim=1)  # (B, C_s + 3 + C, H, W)
+
+
 class WeightGeneration(nn.Module):
     """E, the paper's network weight generation module (eq. 7): E_F, E_P and, optionally, E_A.
 
@@ -84,11 +98,12 @@ class WeightGeneration(nn.Module):
     @staticmethod
     def synthesis_inputs(cfg: GeneratorConfig) -> dict[str, Any]:
         """What H must know before E exists: which of its levels take generated weights."""
-        return {"generated_levels": range(cfg.n_adaptive_layers)}
+        return {"generated_levels": range(cfg.n_adaptive_layers), "extra_modulation": cfg.aligned_channels}
 
     def __init__(self, cfg: GeneratorConfig, synthesis: nn.Module):
         super().__init__()
         n_levels, c_s = cfg.n_adaptive_layers, cfg.semantic_nc
+        self.aligned_level = cfg.aligned_level if cfg.example_aligned else None
         n_regions = cfg.pooling_regions if cfg.example_pooling == "regions" else 1
         # E_F level l + 1 feeds H's generated level l (the official code's pairing: one stride-2 conv deeper).
         self.example_encoder = ExampleEncoder(3 + c_s, [cfg.channels(i) for i in range(n_levels + 1)])  # E_F
@@ -119,7 +134,13 @@ class WeightGeneration(nn.Module):
                 mass = region_mass(self.soft_regions(example_semantic.flatten(0, 1)), None, k)
             return ExampleCode(theta=self.weight_predictor([pool_examples(q, mass) for q in features]))
         keys = self.attention(example_semantic.flatten(0, 1)).unflatten(0, (b, k))  # a_k: (B, K, C, h_a, w_a)
-        return ExampleCode(features=features, keys=keys)
+        values = None
+        if self.aligned_level is not None:  # each example's image and q at E_A's size: what the attention carries
+            size = keys.shape[-2:]
+            q = features[self.aligned_level - 1].flatten(0, 1)
+            values = torch.cat((resize(example_rgb.flatten(0, 1).to(q.dtype), size), resize(q, size)), dim=1)
+            values = values.unflatten(0, (b, k))  # (B, K, 3 + C, h_a, w_a)
+        return ExampleCode(features=features, keys=keys, values=values)
 
     def forward(self, semantic: Tensor, code: ExampleCode) -> FrameCondition:
         """theta_H for the frame whose semantic map is ``semantic`` (B, C_s, H, W)."""
@@ -127,12 +148,16 @@ class WeightGeneration(nn.Module):
             return FrameCondition(theta=code.theta)
         a_t = self.attention(semantic)  # query: (B, C, h_a, w_a)
         regions = None if self.regions is None else self.soft_regions(semantic)  # rho_t: (B, R, h_a, w_a)
-        attention = attend(a_t, code.keys, regions, keep_alpha=self.keep_attention)  # alpha and its sums
+        attention = attend(a_t, code.keys, regions, keep_alpha=self.keep_attention,
+                           values=code.values)  # alpha, its sums and (example_aligned) the carried look
         pooling_mass = (attention.mass[:, :, None] if regions is None
                         else attention.region_mass)  # (B, K, R, h_a, w_a)
         theta = self.weight_predictor([pool_examples(q, pooling_mass) for q in code.features])
         b, k, _, h_a, w_a = code.keys.shape
         alpha = None if attention.alpha is None else attention.alpha.view(b, h_a, w_a, k, h_a, w_a)
+        if attention.aligned is not None:
+            return AlignedCondition(theta=theta, attention=alpha, attention_mass=attention.mass,
+                                    attention_share=attention.share, aligned=attention.aligned)
         return FrameCondition(theta=theta, attention=alpha, attention_mass=attention.mass,
                               attention_share=attention.share)
 

@@ -56,6 +56,11 @@ class GeneratorConfig:
     #                                official code's label-weighted pooling; docs/model.md), so that each part of
     #                                the subject can get its own look
     pooling_regions: int = 8  # R: soft regions of "regions" pooling (E_P's input is R times as long)
+    example_aligned: bool = False  # ours with E_A: the examples' look carried onto the frame by the attention (alpha
+    #                                applied to each example's image and its features q^l at E_A's resolution: the
+    #                                paper's q = sum_k q_k (x) alpha_k before its average pooling) joins s_t at the
+    #                                input of H's modulation branches, so that H can paint each position in the
+    #                                colours of the example positions it attends to (docs/model.md)
     style_dim: int = 64  # baselines only: length of the example style vector
     # --- W, M: flow and occlusion mask (eq. 2-4), and the example warp (eq. 11) ---
     n_prev_frames: int = 1  # tau: previous generated frames (and semantic maps) seen by W and M
@@ -120,6 +125,9 @@ class GeneratorConfig:
         if self.example_warp == "attention" and not (self.attention and self.conditioning == "ours"):
             raise UserError("example_warp 'attention' needs E_A (conditioning 'ours' with attention: true); "
                             "use example_warp 'argmax'")
+        if self.example_aligned and not (self.attention and self.conditioning == "ours"):
+            raise UserError("example_aligned needs E_A (conditioning 'ours' with attention: true); set "
+                            "example_aligned false")
         if self.example_mix not in ("share", "agreement"):
             raise UserError(f"unknown example_mix {self.example_mix!r}: choose share or agreement")
         if self.example_gate and not self.gate_channels:
@@ -156,6 +164,16 @@ class GeneratorConfig:
     def channels(self, level: int) -> int:
         """ch[level] = min(max_channels, ngf * 2**level): channels of H (and E_F) at a level."""
         return min(self.max_channels, self.ngf * 2**level)
+
+    @property
+    def aligned_level(self) -> int:
+        """The level of E_F whose features ``example_aligned`` carries: E_A's, or the deepest E_F has."""
+        return max(1, min(self.attention_downsample, self.n_adaptive_layers))
+
+    @property
+    def aligned_channels(self) -> int:
+        """Channels ``example_aligned`` adds to H's modulation input: an image (3) and q at :attr:`aligned_level`."""
+        return 3 + self.channels(self.aligned_level) if self.example_aligned else 0
 
     def modulation_channels(self, level: int) -> int:
         """Channels of p_S at a level: narrow at the L generated levels, wider at the fixed ones."""

@@ -86,13 +86,15 @@ class Attention:
     share: Tensor  # (B, K, h, w): per target position, the share of its attention on example k (sums to 1 over k)
     region_mass: Tensor | None = None  # (B, K, R, h, w): :func:`region_mass` of the given target regions
     alpha: Tensor | None = None  # (B, N, K * N): the attention itself, only when asked for
+    aligned: Tensor | None = None  # (B, C_v, h, w): the given values carried onto the target, sum_(k,j) alpha v
 
 
 def attend(query: Tensor, keys: Tensor, regions: Tensor | None = None, keep_alpha: bool = False,
-           chunk_elements: int = 2**22) -> Attention:
+           chunk_elements: int = 2**22, values: Tensor | None = None) -> Attention:
     """The attention of the target positions over all positions of all K examples, and its sums.
 
-    query a_t: (B, C, h, w); keys a_k: (B, K, C, h, w); regions: the target's soft regions (B, R, h, w) or None.
+    query a_t: (B, C, h, w); keys a_k: (B, K, C, h, w); regions: the target's soft regions (B, R, h, w) or None;
+    values: per example position a vector to carry onto the target, (B, K, C_v, h, w) or None (``aligned``).
     alpha[i, (k, j)] = softmax over all K * N positions (k, j) of a_k[j] . a_t[i] / sqrt(C) (the paper's alpha_k,
     scaled), in fp32 whatever the inputs so that each row sums to 1 to the last digit in bf16 inference too.
     The rows are computed a chunk of target positions at a time (about ``chunk_elements`` numbers) and summed as
@@ -105,10 +107,13 @@ def attend(query: Tensor, keys: Tensor, regions: Tensor | None = None, keep_alph
     a_k = keys.transpose(1, 2).reshape(b, c, k * n)  # (B, C, K * N), example-major
     rho = None if regions is None else regions.flatten(2).float()  # (B, R, N)
     rows = max(1, chunk_elements // (k * n))
-    column_sums, region_sums, shares, kept = 0.0, 0.0, [], []
+    v = None if values is None else values.flatten(3).transpose(2, 3).reshape(b, k * n, -1)  # (B, K * N, C_v)
+    column_sums, region_sums, shares, kept, aligned = 0.0, 0.0, [], [], []
     for start in range(0, n, rows):
         alpha = torch.softmax(a_t[:, start:start + rows] @ a_k, dim=-1, dtype=torch.float32)  # (B, rows, K * N)
         column_sums = column_sums + alpha.sum(dim=1)  # (B, K * N)
+        if v is not None:
+            aligned.append(alpha.to(v.dtype) @ v)  # (B, rows, C_v)
         if rho is not None:
             region_sums = region_sums + region_mass_rows(alpha, rho[:, :, start:start + rows])  # (B, K * N, R)
         shares.append(alpha.unflatten(2, (k, n)).sum(dim=3))  # (B, rows, K)
@@ -119,7 +124,8 @@ def attend(query: Tensor, keys: Tensor, regions: Tensor | None = None, keep_alph
     per_region = (None if rho is None
                   else (region_sums / n).view(b, k, h, w, -1).permute(0, 1, 4, 2, 3))  # (B, K, R, h, w)
     alpha = None if not keep_alpha else kept[0] if len(kept) == 1 else torch.cat(kept, dim=1)
-    return Attention(mass=mass, share=share, region_mass=per_region, alpha=alpha)
+    carried = None if v is None else torch.cat(aligned, dim=1).transpose(1, 2).reshape(b, -1, h, w)
+    return Attention(mass=mass, share=share, region_mass=per_region, alpha=alpha, aligned=carried)
 
 
 def region_mass_rows(alpha: Tensor, rho: Tensor) -> Tensor:

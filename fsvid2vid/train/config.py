@@ -43,9 +43,11 @@ class DataConfig:
     #                            item; YAML: a mapping of AugmentConfig fields, or false for none (always an
     #                            AugmentConfig once built)
     workers: int = 1  # DataLoader worker processes (0: load in the training process)
-    example_choice: Literal["random", "views"] = "random"  # how an item's K examples are drawn from its subject's
-    #                            frames: "random", or "views": the first at random, each next the frame whose view
-    #                            (yaw, benchmark version 2) is farthest from those drawn (random where no views)
+    example_choice: Literal["random", "views", "front_views"] = "random"  # how an item's K examples are drawn from
+    #                            its subject's frames: "random"; "views": the first at random, each next the frame
+    #                            whose view (yaw, benchmark version 2) is farthest from those drawn (random where no
+    #                            views); "front_views": as "views" with the first (also at K = 1) drawn among the
+    #                            frames that face the camera, as evaluate's K = 1 example and most photos do
 
     def __post_init__(self) -> None:
         if isinstance(self.augment, bool):  # `augment: false` (and configs written before 2026-12-02)
