@@ -294,11 +294,13 @@ def test_attend_carries_values_by_the_whole_matrix_a_chunk_at_a_time():
     assert attend(query, keys).aligned is None
 
 
-def test_aligned_examples_reach_h_and_repeating_an_example_changes_nothing():
-    """example_aligned: H's own image depends on the example's pixels through the carried look (a gradient reaches
-    the example image even with theta_H held fixed), and a set of the same example twice carries the same look as the
-    example once (the attention splits evenly between the copies), so h_t is the same."""
-    cfg = tiny("dance", example_pooling="regions", pooling_regions=3, example_aligned=True)
+@pytest.mark.parametrize("width", [0, 2])
+def test_aligned_examples_reach_h_and_repeating_an_example_changes_nothing(width):
+    """example_aligned (all of q, or ``aligned_width`` projected channels): H's own image depends on the example's
+    pixels through the carried look (a gradient reaches the example image even with theta_H held fixed), and a set of
+    the same example twice carries the same look as the example once (the attention splits evenly between the
+    copies), so h_t is the same."""
+    cfg = tiny("dance", example_pooling="regions", pooling_regions=3, example_aligned=True, aligned_width=width)
     model = eval_model(cfg)
     example_rgb, example_semantic, semantics = inputs(cfg, batch=1, k=1)
     example_rgb.requires_grad_(True)
@@ -326,6 +328,9 @@ def test_example_aligned_needs_the_attention_of_ours():
     for overrides in ({"conditioning": "adain"}, {"attention": False}):
         with pytest.raises(UserError, match="example_aligned needs E_A"):
             tiny("dance", example_aligned=True, **overrides)
+    with pytest.raises(UserError, match="aligned_width must be >= 0"):
+        tiny("dance", example_aligned=True, aligned_width=-1)
+    assert tiny("dance", example_aligned=True, aligned_width=2).generator.aligned_channels == 3 + 2
 
 
 def test_region_pooling_gives_each_target_region_the_features_its_attention_points_at():

@@ -104,6 +104,8 @@ class WeightGeneration(nn.Module):
         super().__init__()
         n_levels, c_s = cfg.n_adaptive_layers, cfg.semantic_nc
         self.aligned_level = cfg.aligned_level if cfg.example_aligned else None
+        self.aligned_projection = (nn.Conv2d(cfg.channels(cfg.aligned_level), cfg.aligned_width, 1)
+                                   if cfg.example_aligned and cfg.aligned_width else None)
         n_regions = cfg.pooling_regions if cfg.example_pooling == "regions" else 1
         # E_F level l + 1 feeds H's generated level l (the official code's pairing: one stride-2 conv deeper).
         self.example_encoder = ExampleEncoder(3 + c_s, [cfg.channels(i) for i in range(n_levels + 1)])  # E_F
@@ -137,8 +139,9 @@ class WeightGeneration(nn.Module):
         values = None
         if self.aligned_level is not None:  # each example's image and q at E_A's size: what the attention carries
             size = keys.shape[-2:]
-            q = features[self.aligned_level - 1].flatten(0, 1)
-            values = torch.cat((resize(example_rgb.flatten(0, 1).to(q.dtype), size), resize(q, size)), dim=1)
+            q = resize(features[self.aligned_level - 1].flatten(0, 1), size)
+            q = q if self.aligned_projection is None else self.aligned_projection(q)
+            values = torch.cat((resize(example_rgb.flatten(0, 1).to(q.dtype), size), q), dim=1)
             values = values.unflatten(0, (b, k))  # (B, K, 3 + C, h_a, w_a)
         return ExampleCode(features=features, keys=keys, values=values)
 

@@ -61,6 +61,8 @@ class GeneratorConfig:
     #                                paper's q = sum_k q_k (x) alpha_k before its average pooling) joins s_t at the
     #                                input of H's modulation branches, so that H can paint each position in the
     #                                colours of the example positions it attends to (docs/model.md)
+    aligned_width: int = 0  # example_aligned: channels of q carried (a learned 1x1 projection at E_A's grid, before
+    #                         the attention carries it); 0: all of q^l's channels
     style_dim: int = 64  # baselines only: length of the example style vector
     # --- W, M: flow and occlusion mask (eq. 2-4), and the example warp (eq. 11) ---
     n_prev_frames: int = 1  # tau: previous generated frames (and semantic maps) seen by W and M
@@ -128,6 +130,8 @@ class GeneratorConfig:
         if self.example_aligned and not (self.attention and self.conditioning == "ours"):
             raise UserError("example_aligned needs E_A (conditioning 'ours' with attention: true); set "
                             "example_aligned false")
+        if self.aligned_width < 0:
+            raise UserError(f"aligned_width must be >= 0 (0: all of q's channels), got {self.aligned_width}")
         if self.example_mix not in ("share", "agreement"):
             raise UserError(f"unknown example_mix {self.example_mix!r}: choose share or agreement")
         if self.example_gate and not self.gate_channels:
@@ -173,7 +177,9 @@ class GeneratorConfig:
     @property
     def aligned_channels(self) -> int:
         """Channels ``example_aligned`` adds to H's modulation input: an image (3) and q at :attr:`aligned_level`."""
-        return 3 + self.channels(self.aligned_level) if self.example_aligned else 0
+        if not self.example_aligned:
+            return 0
+        return 3 + (self.aligned_width or self.channels(self.aligned_level))
 
     def modulation_channels(self, level: int) -> int:
         """Channels of p_S at a level: narrow at the L generated levels, wider at the fixed ones."""

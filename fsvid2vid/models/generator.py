@@ -302,7 +302,7 @@ class FewShotGenerator(nn.Module):
 _PARTS = {"synthesis": "H", "conditioning.example_encoder": "E_F", "conditioning.weight_predictor": "E_P",
           "conditioning.attention": "E_A", "conditioning.regions": "E regions",
           "conditioning.style_encoder": "style encoder", "conditioning.adain": "AdaIN layers", "flow_prev": "W, M",
-          "flow_example": "W_e, M_e"}
+          "conditioning.aligned_projection": "E_F", "flow_example": "W_e, M_e"}
 
 # State-dict names before E became one module (files written up to 2026-12-01): E's parts sat on F itself and the
 # AdaIN baseline's layers inside H's SPADEs.
